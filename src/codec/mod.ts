@@ -1,0 +1,329 @@
+/**
+ * The wire codec: MessagePack (msgpackr) in structured-clone mode.
+ *
+ * Two entry points:
+ * - {@link encodeValue} / {@link decodeValue} carry user values (task arguments,
+ *   results, constants, errors). Every type SPEC §2 lists survives the trip:
+ *   `undefined`, `NaN`, `-0`, `±Infinity`, BigInt, Map, Set, Date, RegExp,
+ *   ArrayBuffer and every typed array (as raw bytes; decoded into a fresh,
+ *   aligned buffer), Error (name, message, remote stack, cause, own fields),
+ *   shared and cyclic references. Anything that would arrive changed (a
+ *   function, a symbol, a class instance, a WeakMap, a Promise…) is refused at
+ *   encode time with a `TypeError` naming the path to the bad value.
+ * - {@link encodeFrame} / {@link decodeFrame} carry the mesh's own messages:
+ *   plain arrays of numbers, strings and byte strings, so they use a leaner
+ *   packer without reference tracking. A malformed frame from a peer throws
+ *   {@link ProtocolError}, never anything else.
+ *
+ * msgpackr was chosen over cbor-x after measuring both on Bun (bench/RESULTS.md,
+ * "Codec choice"): equal on scalars and typed arrays, and about twice as fast
+ * on arrays of records, which is what `futures.map` results look like.
+ *
+ * @module
+ */
+import { addExtension, Packr } from "msgpackr";
+import { ProtocolError } from "../errors.ts";
+
+/** Extension type codes private to this codec (msgpackr reserves 0x69–0x7f). */
+const EXT_ERROR = 0x40;
+const EXT_NEG_ZERO = 0x41;
+
+/** Marker standing in for `-0`, which MessagePack integers cannot express. */
+class NegativeZero {}
+
+const ERROR_CLASSES: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
+/** The wire form of an Error: [name, message, stack, hasCause, cause, own fields]. */
+type ErrorWire = [string, string, string | undefined, boolean, unknown, Record<string, unknown>];
+
+addExtension({
+  Class: NegativeZero,
+  type: EXT_NEG_ZERO,
+  pack: () => new Uint8Array(0),
+  unpack: () => -0,
+});
+
+addExtension({
+  Class: Error,
+  type: EXT_ERROR,
+  write(error: Error): ErrorWire {
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(error)) {
+      if (key !== "cause") fields[key] = (error as unknown as Record<string, unknown>)[key];
+    }
+    const hasCause = Object.hasOwn(error, "cause");
+    return [
+      String(error.name),
+      String(error.message),
+      typeof error.stack === "string" ? error.stack : undefined,
+      hasCause,
+      hasCause ? error.cause : undefined,
+      fields,
+    ];
+  },
+  read(wire: ErrorWire): Error {
+    if (!Array.isArray(wire) || wire.length !== 6) {
+      throw new ProtocolError("malformed Error value on the wire");
+    }
+    const [name, message, stack, hasCause, cause, fields] = wire;
+    const Class = ERROR_CLASSES[name] ?? Error;
+    const error = hasCause ? new Class(message, { cause }) : new Class(message);
+    if (error.name !== name) {
+      Object.defineProperty(error, "name", {
+        value: name,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
+    Object.defineProperty(error, "stack", {
+      value: stack ?? `${name}: ${message}`,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    if (fields && typeof fields === "object") Object.assign(error, fields);
+    return error;
+  },
+});
+
+const valuePackr = new Packr({ structuredClone: true, moreTypes: true, useRecords: true });
+const framePackr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+
+/** Result of walking a value before encoding it. */
+const enum Walk {
+  Plain = 0,
+  HasNegativeZero = 1,
+}
+
+const TypedArray = Object.getPrototypeOf(Uint8Array);
+
+/** Why an object would not survive the trip, or `undefined` when it would. */
+function refusal(value: object): string | undefined {
+  if (value instanceof Promise) {
+    return "a Promise cannot cross the wire; await it first and send its value";
+  }
+  if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
+    return `a ${value.constructor.name} cannot cross the wire; send a Map or Set instead`;
+  }
+  if (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer) {
+    return "a SharedArrayBuffer cannot be shared across peers; copy it into an ArrayBuffer";
+  }
+  const name = (value as { constructor?: { name?: string } }).constructor?.name || "(anonymous)";
+  return `an instance of class ${name} would lose its prototype on the wire; send a plain ` +
+    "object with its fields (e.g. { ...value }) and rebuild it in the task";
+}
+
+function describePath(path: (string | number)[], root: string): string {
+  let out = root;
+  for (const part of path) {
+    out += typeof part === "number"
+      ? `[${part}]`
+      : /^[A-Za-z_$][\w$]*$/.test(part)
+      ? `.${part}`
+      : `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+/**
+ * Checks that `root` can be sent, throwing a `TypeError` naming the first bad
+ * value. Returns whether a `-0` needs the slow path.
+ */
+function walk(root: unknown, what: string): Walk {
+  let result = Walk.Plain;
+  const seen = new Set<object>();
+  const path: (string | number)[] = [];
+  const fail = (reason: string): never => {
+    throw new TypeError(`Cannot send ${describePath(path, what)}: ${reason}`);
+  };
+  const visit = (value: unknown): void => {
+    switch (typeof value) {
+      case "number":
+        if (value === 0 && 1 / value < 0) result = Walk.HasNegativeZero;
+        return;
+      case "string":
+      case "boolean":
+      case "bigint":
+      case "undefined":
+        return;
+      case "function":
+        return fail(
+          "a function cannot cross the wire; send data, or submit the function itself " +
+            "(futures.submit(fn, ...)) so peers look it up by name",
+        );
+      case "symbol":
+        return fail("a symbol cannot cross the wire; send a string instead");
+    }
+    if (value === null) return;
+    const obj = value as object;
+    if (seen.has(obj)) return;
+    seen.add(obj);
+    const proto = Object.getPrototypeOf(obj);
+    if (Array.isArray(obj)) {
+      if (proto !== Array.prototype) fail(refusal(obj)!);
+      for (let i = 0; i < obj.length; i++) {
+        path.push(i);
+        visit(obj[i]);
+        path.pop();
+      }
+    } else if (proto === Object.prototype || proto === null) {
+      for (const key in obj) {
+        path.push(key);
+        visit((obj as Record<string, unknown>)[key]);
+        path.pop();
+      }
+    } else if (obj instanceof TypedArray || obj instanceof DataView) {
+      return;
+    } else if (obj instanceof ArrayBuffer || obj instanceof Date || obj instanceof RegExp) {
+      return;
+    } else if (obj instanceof Map) {
+      let i = 0;
+      for (const [k, v] of obj) {
+        path.push(`<Map key ${i}>`);
+        visit(k);
+        path.pop();
+        path.push(typeof k === "string" || typeof k === "number" ? k : `<Map value ${i}>`);
+        visit(v);
+        path.pop();
+        i++;
+      }
+    } else if (obj instanceof Set) {
+      let i = 0;
+      for (const v of obj) {
+        path.push(`<Set item ${i++}>`);
+        visit(v);
+        path.pop();
+      }
+    } else if (obj instanceof Error) {
+      if (Object.hasOwn(obj, "cause")) {
+        path.push("cause");
+        visit(obj.cause);
+        path.pop();
+      }
+      for (const key of Object.keys(obj)) {
+        path.push(key);
+        visit((obj as unknown as Record<string, unknown>)[key]);
+        path.pop();
+      }
+    } else {
+      fail(refusal(obj)!);
+    }
+  };
+  visit(root);
+  return result;
+}
+
+/**
+ * Copies the containers of `value`, replacing every `-0` by a marker the codec
+ * encodes as such. Shared and cyclic references are preserved.
+ */
+function markNegativeZeros(value: unknown, memo = new Map<object, unknown>()): unknown {
+  if (typeof value === "number") return value === 0 && 1 / value < 0 ? new NegativeZero() : value;
+  if (value === null || typeof value !== "object") return value;
+  if (memo.has(value)) return memo.get(value);
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    memo.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = markNegativeZeros(value[i], memo);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = Object.create(proto);
+    memo.set(value, out);
+    for (const key in value) {
+      out[key] = markNegativeZeros((value as Record<string, unknown>)[key], memo);
+    }
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    memo.set(value, out);
+    for (const [k, v] of value) out.set(markNegativeZeros(k, memo), markNegativeZeros(v, memo));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    memo.set(value, out);
+    for (const v of value) out.add(markNegativeZeros(v, memo));
+    return out;
+  }
+  if (value instanceof Error) {
+    const Class = value.constructor as ErrorConstructor;
+    const out = Object.hasOwn(value, "cause")
+      ? new Class(value.message, { cause: markNegativeZeros(value.cause, memo) })
+      : new Class(value.message);
+    memo.set(value, out);
+    Object.defineProperty(out, "name", { value: value.name, configurable: true, writable: true });
+    Object.defineProperty(out, "stack", { value: value.stack, configurable: true, writable: true });
+    for (const key of Object.keys(value)) {
+      (out as unknown as Record<string, unknown>)[key] = markNegativeZeros(
+        (value as unknown as Record<string, unknown>)[key],
+        memo,
+      );
+    }
+    return out;
+  }
+  return value; // typed arrays, Dates, RegExps, ArrayBuffers keep -0 on their own
+}
+
+/**
+ * Encodes a user value for the wire.
+ *
+ * @param value the value to send
+ * @param what how to name it in an error, e.g. `"args"` gives
+ *   `Cannot send args[1].onDone: a function cannot cross the wire; …`
+ * @throws {TypeError} when the value (or anything inside it) cannot be sent
+ */
+export function encodeValue(value: unknown, what = "value"): Uint8Array {
+  // Fast path for the commonest shapes: a scalar, or a short array of scalars.
+  if (typeof value !== "object" || value === null) {
+    if (walk(value, what) === Walk.HasNegativeZero) value = new NegativeZero();
+    return valuePackr.pack(value);
+  }
+  if (walk(value, what) === Walk.HasNegativeZero) value = markNegativeZeros(value);
+  return valuePackr.pack(value);
+}
+
+/**
+ * Decodes a value made by {@link encodeValue}.
+ *
+ * @throws {ProtocolError} when the bytes are not a valid encoding
+ */
+export function decodeValue(bytes: Uint8Array): unknown {
+  try {
+    return valuePackr.unpack(bytes);
+  } catch (err) {
+    throw new ProtocolError(`malformed value on the wire (${(err as Error).message})`);
+  }
+}
+
+/** Encodes one mesh frame: a list of protocol messages. */
+export function encodeFrame(messages: unknown[]): Uint8Array {
+  return framePackr.pack(messages);
+}
+
+/**
+ * Decodes one mesh frame. The shape of each message is checked by the caller.
+ *
+ * @throws {ProtocolError} on any malformed input
+ */
+export function decodeFrame(bytes: Uint8Array): unknown[] {
+  let decoded: unknown;
+  try {
+    decoded = framePackr.unpack(bytes);
+  } catch (err) {
+    throw new ProtocolError(`malformed frame (${(err as Error).message})`);
+  }
+  if (!Array.isArray(decoded)) throw new ProtocolError("malformed frame (not a list of messages)");
+  return decoded;
+}

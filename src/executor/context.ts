@@ -1,0 +1,126 @@
+/**
+ * The state a task can see about its peer: who it is, whether it is the origin, how many peers
+ * are live, and the shared constants. Filled in by the executor worker; read by `grid` and
+ * `shared` in mod.ts. Kept on `globalThis` so that two copies of this module share it.
+ *
+ * @module
+ */
+import { decodeValue, encodeValue } from "../codec/mod.ts";
+import { GridError, TimeoutError } from "../errors.ts";
+
+/** Peer-side hooks the constants need; installed by the executor worker. */
+export interface ContextHooks {
+  /** Broadcast constants; resolves once every current peer has them. */
+  broadcastConsts(entries: [string, Uint8Array][]): Promise<void>;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+}
+
+interface Context {
+  peerId: string;
+  isOrigin: boolean;
+  size: number;
+  consts: Map<string, unknown>;
+  waiters: Map<string, Set<Waiter>>;
+  hooks?: ContextHooks;
+  /** `main` as passed to run() inside a peer, for entries that do not export it. */
+  main?: (args: string[]) => unknown;
+}
+
+const KEY = Symbol.for("scoop.context");
+/** @internal The context of this thread. */
+export const context: Context = ((globalThis as { [KEY]?: Context })[KEY] ??= {
+  peerId: "",
+  isOrigin: false,
+  size: 0,
+  consts: new Map(),
+  waiters: new Map(),
+});
+
+/** @internal A constant arrived from the grid (or was set here). Later copies are ignored. */
+export function storeConst(name: string, value: unknown): void {
+  if (context.consts.has(name)) return;
+  context.consts.set(name, value);
+  const waiters = context.waiters.get(name);
+  if (waiters === undefined) return;
+  context.waiters.delete(name);
+  for (const w of waiters) w.resolve(value);
+}
+
+/**
+ * Define read-only constants on every peer, late joiners included.
+ * @throws {TypeError} a name is already defined, or a value cannot cross the wire
+ */
+export async function setConst(values: Record<string, unknown>): Promise<void> {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    throw new TypeError(
+      `Cannot set constants: expected an object such as { name: value }, got ${typeof values}`,
+    );
+  }
+  const hooks = context.hooks;
+  if (hooks === undefined) {
+    throw new GridError("Cannot set constants: no grid is running in this thread");
+  }
+  const entries: [string, Uint8Array][] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (context.consts.has(name)) {
+      throw new TypeError(`Cannot redefine constant "${name}": constants are read-only`);
+    }
+    entries.push([name, encodeValue(value, `constant ${name}`)]);
+  }
+  // Every peer, this one included, sees the same decoded copy.
+  for (const [name, bytes] of entries) storeConst(name, decodeValue(bytes));
+  await hooks.broadcastConsts(entries);
+}
+
+/**
+ * Wait for the constant `name`; resolves with its value (which may be `undefined` or `null`).
+ * @throws {TimeoutError} it did not arrive within `timeout` ms
+ */
+export function getConst<T = unknown>(
+  name: string,
+  options: { timeout?: number; signal?: AbortSignal } = {},
+): Promise<T> {
+  if (typeof name !== "string") {
+    return Promise.reject(new TypeError(`Cannot get constant: name must be a string, got ${typeof name}`));
+  }
+  if (context.consts.has(name)) return Promise.resolve(context.consts.get(name) as T);
+  const { timeout, signal } = options;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
+    return Promise.reject(
+      new RangeError(`Cannot get constant: timeout must be a finite number >= 0, got ${timeout}`),
+    );
+  }
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const set = context.waiters.get(name) ?? new Set();
+    context.waiters.set(name, set);
+    const cleanup = () => {
+      set.delete(waiter);
+      if (set.size === 0 && context.waiters.get(name) === set) context.waiters.delete(name);
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const waiter: Waiter = {
+      resolve: (value) => {
+        cleanup();
+        resolve(value as T);
+      },
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    set.add(waiter);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`Constant "${name}" was not set within ${timeout}ms`, timeout));
+      }, timeout);
+    }
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Messages between a peer's mesh thread and its executor worker. The mesh thread owns the
+ * task deque (so it can be stolen from while the worker computes); the worker owns the
+ * futures and runs the tasks. Both sides batch: one message per tick each way.
+ *
+ * @module
+ */
+import type { Level } from "../log.ts";
+
+/** A task handed to the worker: owner ("" = this peer), seq, name, encoded args, run index. */
+export type RunTask = [owner: string, seq: number, name: string, args: Uint8Array, idx: number];
+/** A task submitted by the worker: seq, task name, encoded args. */
+export type SubmitTask = [seq: number, name: string, args: Uint8Array];
+/** A finished run: run index, 1 value / 0 error, payload (empty when the owner is local). */
+export type DoneTask = [idx: number, ok: 0 | 1, payload: Uint8Array];
+/** A result for a future this worker owns: seq, 1 value / 0 error, payload. */
+export type Resolution = [seq: number, ok: 0 | 1, payload: Uint8Array];
+
+/** Mesh thread → worker. */
+export type ToWorker =
+  | {
+    t: "init";
+    entry: string;
+    peerId: string;
+    isOrigin: boolean;
+    size: number;
+    level: Level;
+    prefix: string;
+    /** One Int32 slot: index of the next handed task the worker may start (see claim()). */
+    claim: SharedArrayBuffer;
+  }
+  | { t: "main"; args: string[] }
+  | { t: "run"; tasks: RunTask[] }
+  | { t: "revoked"; from: number; to: number }
+  | { t: "resolve"; r: Resolution[]; started: number[] }
+  | { t: "const"; name: string; value: Uint8Array }
+  | { t: "constDone"; id: number; error?: string }
+  | { t: "size"; n: number };
+
+/** Worker → mesh thread. */
+export type FromWorker =
+  | { t: "ready"; hasMain: boolean }
+  | { t: "failed"; message: string }
+  | {
+    t: "batch";
+    submit: SubmitTask[];
+    done: DoneTask[];
+    cancel: number[];
+    /** The worker has nothing left to start. */
+    hungry: boolean;
+  }
+  | { t: "setConst"; id: number; entries: [string, Uint8Array][] }
+  | { t: "mainDone"; ok: 0 | 1; payload: Uint8Array }
+  | { t: "shutdown" };
+
+/**
+ * Revocation, shared between the two threads through one Int32 slot `claim`:
+ * the worker starts handed task `idx` only if it moves the slot from `idx` to `idx + 1`;
+ * the mesh thread revokes every handed task from `cur` on by moving the slot from `cur` to
+ * `-1 - cur`, after which no claim succeeds until the worker reads the "revoked" message and
+ * sets the slot to the next index. This is how tasks queued behind a long synchronous task
+ * are given back, so that idle peers can steal them.
+ */
+export const CLAIM_SLOT = 0;

@@ -1,0 +1,276 @@
+/**
+ * The executor worker of a peer: imports the entry module (which fills the task registry),
+ * runs the tasks the mesh thread hands it, owns the futures of the tasks submitted here, and
+ * runs `main` on the origin. It never holds more than the batch it is running, so a task deep
+ * in a synchronous loop strands nothing: the mesh thread can revoke what is not started yet.
+ *
+ * @module
+ */
+import { decodeValue, encodeValue } from "../codec/mod.ts";
+import { GridError } from "../errors.ts";
+import { type Backend, setBackend } from "../futures/backend.ts";
+import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
+import { Future } from "../futures/future.ts";
+import { configureLog, logger } from "../log.ts";
+import { context, storeConst } from "./context.ts";
+import { decodeFailure, encodeFailure } from "./failure.ts";
+import type {
+  DoneTask,
+  FromWorker,
+  Resolution,
+  RunTask,
+  SubmitTask,
+  ToWorker,
+} from "./protocol.ts";
+import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
+import { UnknownTaskError } from "../errors.ts";
+
+declare const self: {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker): void;
+};
+
+const log = logger("executor");
+const EMPTY = new Uint8Array(0);
+/** Submits are posted early once this many pile up in one tick (keeps messages bounded). */
+const SUBMIT_CHUNK = 8192;
+
+let claim: Int32Array;
+let entryExports: Record<string, unknown> = {};
+let closed = false;
+let lastSeq = 0;
+const pending = new Map<number, Future<unknown>>();
+
+// What goes out with the next batch message.
+let submitBuf: SubmitTask[] = [];
+let doneBuf: DoneTask[] = [];
+let cancelBuf: number[] = [];
+let flushScheduled = false;
+
+// Handed tasks not started yet, in run-index order.
+let queue: RunTask[] = [];
+let head = 0;
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const hungry = head >= queue.length;
+  post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry });
+  submitBuf = [];
+  doneBuf = [];
+  cancelBuf = [];
+}
+
+const backend: Backend = {
+  submit<T>(fn: (...args: never[]) => T | Promise<T>, args: unknown[]) {
+    if (closed) throw new GridError("Cannot submit a task: this peer has shut down its futures");
+    const name = nameOf(fn);
+    const bytes = encodeValue(args, "args");
+    const seq = ++lastSeq;
+    const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
+    pending.set(seq, future as Future<unknown>);
+    submitBuf.push([seq, name, bytes]);
+    if (submitBuf.length >= SUBMIT_CHUNK) flush();
+    else scheduleFlush();
+    return future;
+  },
+  async shutdown() {
+    if (closed) return;
+    closed = true;
+    for (const f of pending.values()) f.cancel();
+    post({ t: "shutdown" });
+  },
+};
+
+function onCancel(future: Future<unknown>): void {
+  pending.delete(future.id);
+  cancelBuf.push(future.id);
+  scheduleFlush();
+}
+
+function settle(future: Future<unknown>, ok: 0 | 1, payload: Uint8Array): void {
+  if (ok) future._resolve(decodeValue(payload));
+  else future._reject(decodeFailure(payload));
+}
+
+/** Start every handed task this worker may claim, in order. */
+function drain(): void {
+  while (head < queue.length) {
+    const task = queue[head];
+    const idx = task[4];
+    if (Atomics.compareExchange(claim, 0, idx, idx + 1) !== idx) break; // revoked
+    queue[head++] = undefined as unknown as RunTask;
+    start(task);
+  }
+  if (head >= queue.length) {
+    queue = [];
+    head = 0;
+  }
+  scheduleFlush();
+}
+
+function start(task: RunTask): void {
+  const [owner, seq, name, argsBytes, idx] = task;
+  let local: Future<unknown> | undefined;
+  if (owner === "") {
+    local = pending.get(seq);
+    if (local === undefined || local.cancelled()) {
+      // Cancelled while queued: nothing to run, nothing to report but the slot.
+      doneBuf.push([idx, 1, EMPTY]);
+      return;
+    }
+    local._setRunning();
+  }
+  let value: unknown;
+  try {
+    const fn: TaskFn | undefined = lookup(name);
+    if (fn === undefined) throw new UnknownTaskError(name);
+    value = fn(...(decodeValue(argsBytes) as unknown[]));
+  } catch (err) {
+    finish(idx, seq, local, 0, err);
+    return;
+  }
+  if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
+    (value as PromiseLike<unknown>).then(
+      (v) => finish(idx, seq, local, 1, v),
+      (e) => finish(idx, seq, local, 0, e),
+    );
+  } else {
+    finish(idx, seq, local, 1, value);
+  }
+}
+
+function finish(idx: number, seq: number, local: Future<unknown> | undefined, ok: 0 | 1, v: unknown) {
+  let payload: Uint8Array;
+  if (ok) {
+    try {
+      payload = encodeValue(v, "result");
+    } catch (err) {
+      ok = 0;
+      payload = encodeFailure(err, context.peerId);
+    }
+  } else {
+    payload = encodeFailure(v, context.peerId);
+  }
+  if (local !== undefined) {
+    pending.delete(seq);
+    settle(local, ok, payload);
+    doneBuf.push([idx, ok, EMPTY]);
+  } else {
+    doneBuf.push([idx, ok, payload]);
+  }
+  scheduleFlush();
+}
+
+function resolve(r: Resolution[], started: number[]): void {
+  for (const seq of started) pending.get(seq)?._setRunning();
+  for (const [seq, ok, payload] of r) {
+    const future = pending.get(seq);
+    if (future === undefined) continue; // cancelled, or a duplicate
+    pending.delete(seq);
+    settle(future, ok, payload);
+  }
+}
+
+let constId = 0;
+const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }>();
+
+async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
+  configureLog({ level: m.level, prefix: m.prefix });
+  claim = new Int32Array(m.claim);
+  context.peerId = m.peerId;
+  context.isOrigin = m.isOrigin;
+  context.size = m.size;
+  context.hooks = {
+    broadcastConsts(entries) {
+      const id = ++constId;
+      return new Promise<void>((resolve, reject) => {
+        constWaiters.set(id, { resolve, reject });
+        post({ t: "setConst", id, entries });
+      });
+    },
+  };
+  setBackend(backend);
+  setCallbackErrorReporter((err, future) => {
+    log.error(`A done callback of future ${future.id} threw:`, err);
+  });
+  try {
+    entryExports = await import(m.entry) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as Error;
+    post({ t: "failed", message: `Cannot load entry module ${m.entry}: ${e?.stack ?? e}` });
+    return;
+  }
+  registerModule(entryExports);
+  post({ t: "ready", hasMain: mainFunction() !== undefined });
+}
+
+function mainFunction(): ((args: string[]) => unknown) | undefined {
+  const exported = entryExports.main;
+  return typeof exported === "function" ? exported as (args: string[]) => unknown : context.main;
+}
+
+async function runMain(args: string[]): Promise<void> {
+  let ok: 0 | 1 = 1;
+  let payload: Uint8Array;
+  try {
+    const value = await mainFunction()!(args);
+    try {
+      payload = encodeValue(value, "main's result");
+    } catch {
+      payload = encodeValue(undefined);
+    }
+  } catch (err) {
+    ok = 0;
+    payload = encodeFailure(err, context.peerId);
+  }
+  post({ t: "mainDone", ok, payload });
+}
+
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  switch (m.t) {
+    case "run":
+      for (const task of m.tasks) queue.push(task);
+      drain();
+      break;
+    case "resolve":
+      resolve(m.r, m.started);
+      break;
+    case "revoked":
+      // Drop the revoked tasks (the mesh thread requeued them) and reopen claiming.
+      queue = queue.slice(head).filter((t) => t[4] < m.from || t[4] > m.to);
+      head = 0;
+      Atomics.store(claim, 0, m.to + 1);
+      drain();
+      break;
+    case "const":
+      storeConst(m.name, decodeValue(m.value));
+      break;
+    case "constDone": {
+      const w = constWaiters.get(m.id);
+      constWaiters.delete(m.id);
+      if (m.error) w?.reject(new GridError(m.error));
+      else w?.resolve();
+      break;
+    }
+    case "size":
+      context.size = m.n;
+      break;
+    case "main":
+      void runMain(m.args);
+      break;
+    case "init":
+      init(m).catch((err) => log.error("executor start-up failed:", err));
+      break;
+  }
+};

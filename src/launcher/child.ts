@@ -1,0 +1,68 @@
+/**
+ * Script of a peer process started by the launcher: `<runtime> child.ts <entry>`. Its settings
+ * and the grid key arrive as one JSON line on standard input (never in argv). When standard
+ * input closes — the launcher exited or was killed — the peer exits too, so no process is
+ * ever left behind.
+ *
+ * @module
+ */
+import process from "node:process";
+import { configureLog, type Level } from "../log.ts";
+import { loadEntry } from "./entry.ts";
+import { joinGrid } from "./join.ts";
+import { fromHex } from "./secret.ts";
+
+/** The line the launcher writes to a child's stdin. */
+export interface ChildConfig {
+  key: string;
+  grid: string;
+  bootstrap: string[];
+  level: Level;
+  listen?: string[];
+}
+
+function readConfig(): Promise<ChildConfig> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      const nl = text.indexOf("\n");
+      if (nl < 0) return;
+      process.stdin.off("data", onData);
+      try {
+        resolve(JSON.parse(text.slice(0, nl)) as ChildConfig);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    process.stdin.on("data", onData);
+    process.stdin.on("end", () => reject(new Error("launcher closed stdin before the config")));
+  });
+}
+
+async function main(): Promise<number> {
+  const entryArg = process.argv[2];
+  // The launcher going away ends us, however it went.
+  process.stdin.on("end", () => process.exit(1));
+  process.stdin.on("error", () => process.exit(1));
+  process.on("SIGINT", () => process.exit(130));
+  process.on("SIGTERM", () => process.exit(143));
+  const config = await readConfig();
+  process.stdin.resume();
+  configureLog({ level: config.level });
+  return await joinGrid({
+    entry: loadEntry(entryArg),
+    grid: config.grid,
+    key: fromHex(config.key),
+    bootstrap: config.bootstrap,
+    listen: config.listen,
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`scoop: error: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * A worker peer: joins a grid through bootstrap addresses, serves it (runs and steals tasks)
+ * until the origin says stop or goes away, then exits. Used for the peers `cli.ts -n` starts
+ * and for `cli.ts --join`.
+ *
+ * @module
+ */
+import { GridError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { Peer } from "../peer/peer.ts";
+import type { Entry } from "./entry.ts";
+
+const log = logger("join");
+
+/** Options of {@link joinGrid}. */
+export interface JoinOptions {
+  entry: Entry;
+  grid: string;
+  key: Uint8Array;
+  /** Addresses of peers already in the grid (at least one). */
+  bootstrap: string[];
+  listen?: string[];
+}
+
+/** Explain a failed dial in one line. */
+export function dialError(addr: string, err: Error): GridError {
+  const text = `${err.name}: ${err.message}`;
+  const why = /Encryption|handshake|decrypt|prologue|ECONNRESET|reset/i.test(text)
+    ? "the handshake failed: does this peer have the grid's key? (--secret-file / SCOOP_SECRET)"
+    : /ECONNREFUSED|refused/i.test(text)
+    ? "nothing listens there"
+    : text;
+  return new GridError(`Cannot join the grid at ${addr}: ${why}`, { cause: err });
+}
+
+/**
+ * Join and serve until the job ends. Resolves with the process exit status.
+ */
+export async function joinGrid(options: JoinOptions): Promise<number> {
+  const peer = await Peer.start({
+    entry: options.entry.url,
+    app: options.entry.hash,
+    grid: options.grid,
+    key: options.key,
+    origin: false,
+    listen: options.listen,
+  });
+  const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
+  peer.onStop = (reason) => stopped.resolve(reason);
+  let joined = false;
+  let lastError: GridError | undefined;
+  for (const addr of options.bootstrap) {
+    try {
+      await peer.dial(addr);
+      joined = true;
+    } catch (err) {
+      lastError = dialError(addr, err as Error);
+      log.debug(lastError.message);
+    }
+  }
+  if (!joined) {
+    await peer.stop();
+    throw lastError ?? new GridError("Cannot join the grid: no bootstrap address given");
+  }
+  const ready = peer.ready.then(() => undefined, (err: Error) => ({ ok: false, error: err }));
+  const outcome = await Promise.race([stopped.promise, ready.then((r) => r ?? stopped.promise)]);
+  await peer.stop();
+  if (!outcome.ok && outcome.error) throw outcome.error;
+  return 0;
+}

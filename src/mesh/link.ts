@@ -1,0 +1,211 @@
+/**
+ * A link: the one long-lived libp2p stream between two peers, carrying length-prefixed frames.
+ * Every message queued in one tick goes out as one frame in one `send()` (batching is what
+ * makes libp2p fast: see LIBP2P-NOTES). A frame is a 4-byte big-endian length and the
+ * frame-codec encoding of an array of messages.
+ *
+ * @module
+ */
+import type { Stream } from "@libp2p/interface";
+import { decodeFrame, encodeFrame } from "../codec/mod.ts";
+import { ProtocolError } from "../errors.ts";
+import { logger } from "../log.ts";
+import type { Message } from "./frames.ts";
+
+const log = logger("link");
+
+/** Largest frame a peer may send, in bytes. Larger frames close the link. */
+export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
+
+/** What a link reports to its owner. */
+export interface LinkHandlers {
+  /** A batch of messages arrived (already decoded; not yet validated). */
+  onMessages(link: Link, messages: unknown[]): void;
+  /** The link closed; `error` says why when it was not a clean close. */
+  onClose(link: Link, error?: Error): void;
+}
+
+/** One framed, batched, bidirectional channel to a remote peer. */
+export class Link {
+  /** The remote peer's id. */
+  readonly remote: string;
+  #stream: Stream;
+  #handlers: LinkHandlers;
+  #maxFrame: number;
+  #outbox: unknown[] = [];
+  #flushScheduled = false;
+  #waitingDrain = false;
+  #closed = false;
+  // Receive buffer: chunks not yet consumed as whole frames.
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #reported = false;
+
+  constructor(remote: string, stream: Stream, handlers: LinkHandlers, maxFrame = DEFAULT_MAX_FRAME) {
+    this.remote = remote;
+    this.#stream = stream;
+    this.#handlers = handlers;
+    this.#maxFrame = maxFrame;
+    stream.addEventListener("message", (evt) => {
+      const data = evt.data;
+      this.#receive(data instanceof Uint8Array ? data : data.subarray());
+    });
+    stream.addEventListener("close", (evt) => {
+      this.#finish(evt.error);
+    }, { once: true });
+  }
+
+  /** True once the link is closed (by either side). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queue a message; it leaves with the others of this tick. */
+  send(message: Message): void {
+    if (this.#closed) return;
+    this.#outbox.push(message);
+    if (!this.#flushScheduled && !this.#waitingDrain) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Send what is queued now, then close the stream for writing. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    try {
+      await this.#stream.close();
+    } catch {
+      this.#stream.abort(new Error("link closed"));
+    }
+  }
+
+  /** Drop the link at once (a hostile or broken peer). */
+  abort(error: Error): void {
+    if (this.#closed) return;
+    this.#stream.abort(error);
+    this.#finish(error);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#closed || this.#outbox.length === 0 || this.#waitingDrain) return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const body = encodeFrame(batch);
+    const frame = new Uint8Array(4 + body.byteLength);
+    new DataView(frame.buffer).setUint32(0, body.byteLength);
+    frame.set(body, 4);
+    let ok: boolean;
+    try {
+      ok = this.#stream.send(frame);
+    } catch (err) {
+      this.#finish(err as Error);
+      return;
+    }
+    if (!ok) {
+      this.#waitingDrain = true;
+      this.#stream.onDrain().then(() => {
+        this.#waitingDrain = false;
+        this.#flush();
+      }, (err) => this.#finish(err));
+    }
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    while (this.#buffered >= 4) {
+      const head = this.#peek(4);
+      const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
+      if (len > this.#maxFrame) {
+        this.#hostile(`frame of ${len} bytes exceeds the limit of ${this.#maxFrame}`);
+        return;
+      }
+      if (this.#buffered < 4 + len) return;
+      this.#consume(4);
+      const body = this.#take(len);
+      let messages: unknown;
+      try {
+        messages = decodeFrame(body);
+      } catch (err) {
+        this.#hostile((err as Error).message);
+        return;
+      }
+      if (!Array.isArray(messages)) {
+        this.#hostile("frame is not a list of messages");
+        return;
+      }
+      try {
+        this.#handlers.onMessages(this, messages);
+      } catch (err) {
+        // A message that fails validation is hostile or from a broken peer: drop the link,
+        // never the process.
+        this.#hostile((err as Error).message);
+        return;
+      }
+    }
+  }
+
+  #hostile(reason: string): void {
+    const error = new ProtocolError(`Closing link to ${this.remote}: ${reason}`);
+    log.warn(error.message);
+    this.abort(error);
+  }
+
+  #peek(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first.byteLength >= n) return first;
+    return this.#concat(n, false);
+  }
+
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.byteLength >= n) {
+      const out = first.subarray(0, n);
+      this.#consume(n);
+      return out;
+    }
+    return this.#concat(n, true);
+  }
+
+  #concat(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const c of this.#chunks) {
+      const part = c.subarray(0, n - off);
+      out.set(part, off);
+      off += part.byteLength;
+      if (off === n) break;
+    }
+    if (consume) this.#consume(n);
+    return out;
+  }
+
+  #consume(n: number): void {
+    this.#buffered -= n;
+    while (n > 0) {
+      const first = this.#chunks[0];
+      if (first.byteLength <= n) {
+        n -= first.byteLength;
+        this.#chunks.shift();
+      } else {
+        this.#chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+  }
+
+  #finish(error?: Error): void {
+    this.#closed = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#outbox = [];
+    if (this.#reported) return;
+    this.#reported = true;
+    this.#handlers.onClose(this, error);
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Membership and links: the libp2p node, one link per peer pair, the hello handshake that
+ * checks grid name, protocol version and entry-module hash, and the spreading of peer
+ * addresses so that every peer links to every other (the lower peer id dials, so a pair never
+ * gets two links).
+ *
+ * @module
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import type { Libp2p } from "libp2p";
+import { MembershipError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { type Message, PROTOCOL, PROTOCOL_VERSION, validate } from "./frames.ts";
+import { Link } from "./link.ts";
+import { createNode, stopNode } from "./node.ts";
+
+const log = logger("mesh");
+
+/** Who this peer is, as checked by every other peer at the handshake. */
+export interface Identity {
+  /** The grid's name; peers of other grids refuse each other. */
+  grid: string;
+  /** Hash of the entry module's code; peers running other code refuse each other. */
+  app: string;
+  /** Whether this peer runs `main`. */
+  origin: boolean;
+}
+
+/** What the mesh reports to the peer that owns it. */
+export interface MeshHandlers {
+  /** A peer passed the handshake and its link is up. */
+  onPeerUp(id: string, hello: Extract<Message, { t: "hello" }>): void;
+  /** A peer's link closed. */
+  onPeerDown(id: string, error?: Error): void;
+  /** A validated message (other than handshake and membership ones) arrived. */
+  onMessage(from: string, message: Message): void;
+  /** A peer refused us, or we refused it. */
+  onRefused(id: string, error: MembershipError): void;
+  /** Current load estimate, sent in our hello. */
+  load(): number;
+}
+
+/** Options of {@link Mesh.start}. */
+export interface MeshOptions extends Identity {
+  key: Uint8Array;
+  listen?: string[];
+}
+
+interface PeerEntry {
+  link?: Link;
+  up: boolean;
+  addrs: string[];
+  dialing?: boolean;
+}
+
+/** The set of links of one peer. */
+export class Mesh {
+  #node: Libp2p;
+  #identity: Identity;
+  #handlers: MeshHandlers;
+  #peers = new Map<string, PeerEntry>();
+  #stopping = false;
+  /** This peer's id. */
+  readonly id: string;
+
+  private constructor(node: Libp2p, identity: Identity, handlers: MeshHandlers) {
+    this.#node = node;
+    this.#identity = identity;
+    this.#handlers = handlers;
+    this.id = node.peerId.toString();
+  }
+
+  /** Start the node and begin accepting links. */
+  static async start(options: MeshOptions, handlers: MeshHandlers): Promise<Mesh> {
+    const node = await createNode({ key: options.key, listen: options.listen });
+    const mesh = new Mesh(node, options, handlers);
+    await node.handle(
+      PROTOCOL,
+      (stream, connection) => mesh.#accept(stream, connection),
+      { maxInboundStreams: 4, maxOutboundStreams: 4 },
+    );
+    return mesh;
+  }
+
+  /** Addresses other peers can dial, each ending in `/p2p/<id>`. */
+  addresses(): string[] {
+    return this.#node.getMultiaddrs().map(String);
+  }
+
+  /** Ids of peers whose link is up. */
+  peers(): string[] {
+    const out: string[] = [];
+    for (const [id, p] of this.#peers) if (p.up) out.push(id);
+    return out;
+  }
+
+  /** Queue a message to one peer; false when there is no link to it. */
+  send(to: string, message: Message): boolean {
+    const p = this.#peers.get(to);
+    if (!p?.up || p.link === undefined) return false;
+    p.link.send(message);
+    return true;
+  }
+
+  /** Queue a message to every peer whose link is up. */
+  broadcast(message: Message): void {
+    for (const p of this.#peers.values()) if (p.up) p.link?.send(message);
+  }
+
+  /**
+   * Dial a peer at `addr` (a multiaddr ending in `/p2p/<id>`) and run the handshake.
+   * @throws {Error} the peer cannot be reached or the handshake fails (e.g. another grid key)
+   */
+  async dial(addr: string): Promise<void> {
+    const ma = multiaddr(addr);
+    const id = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
+    if (id !== undefined) {
+      const existing = this.#peers.get(id);
+      if (existing?.link !== undefined || existing?.dialing) return;
+      this.#entry(id).dialing = true;
+    }
+    try {
+      const connection = await this.#node.dial(ma);
+      const remote = connection.remotePeer.toString();
+      if (this.#peers.get(remote)?.link !== undefined) return;
+      const stream = await connection.newStream(PROTOCOL);
+      this.#open(remote, stream, true);
+    } finally {
+      if (id !== undefined) {
+        const entry = this.#peers.get(id);
+        if (entry !== undefined) {
+          entry.dialing = false;
+          if (entry.link === undefined && !entry.up) this.#peers.delete(id);
+        }
+      }
+    }
+  }
+
+  /** Close every link and stop the node. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    await Promise.all([...this.#peers.values()].map((p) => p.link?.close()));
+    await stopNode(this.#node);
+  }
+
+  #entry(id: string): PeerEntry {
+    let p = this.#peers.get(id);
+    if (p === undefined) {
+      p = { up: false, addrs: [] };
+      this.#peers.set(id, p);
+    }
+    return p;
+  }
+
+  #accept(stream: Stream, connection: Connection): void {
+    const id = connection.remotePeer.toString();
+    const existing = this.#peers.get(id);
+    if (this.#stopping || existing?.link !== undefined) {
+      stream.abort(new Error("duplicate link"));
+      return;
+    }
+    this.#open(id, stream, false);
+  }
+
+  #open(id: string, stream: Stream, dialer: boolean): void {
+    const entry = this.#entry(id);
+    const link = new Link(id, stream, {
+      onMessages: (l, raw) => {
+        for (const m of raw) this.#onMessage(l, validate(m));
+      },
+      onClose: (l, error) => this.#onClose(l, error),
+    });
+    entry.link = link;
+    if (dialer) {
+      link.send(this.#hello());
+      this.#sentHello.add(link);
+    }
+  }
+
+  #hello(): Message {
+    return {
+      t: "hello",
+      peer: this.id,
+      grid: this.#identity.grid,
+      proto: PROTOCOL_VERSION,
+      app: this.#identity.app,
+      origin: this.#identity.origin,
+      addrs: this.addresses(),
+      load: this.#handlers.load(),
+    };
+  }
+
+  #mismatch(hello: Extract<Message, { t: "hello" }>): string | undefined {
+    const me = this.#identity;
+    if (hello.proto !== PROTOCOL_VERSION) {
+      return `it speaks protocol version ${hello.proto}, this peer ${PROTOCOL_VERSION} ` +
+        `(run the same scoop version everywhere)`;
+    }
+    if (hello.grid !== me.grid) {
+      return `it belongs to grid "${hello.grid}", this peer to "${me.grid}" (use the same --grid)`;
+    }
+    if (hello.app !== me.app) {
+      return `it runs another version of the entry module (code hash ${hello.app.slice(0, 12)}, ` +
+        `here ${me.app.slice(0, 12)}); start every peer with the same app file`;
+    }
+    if (hello.origin && me.origin) return "both peers claim to be the origin";
+    return undefined;
+  }
+
+  #onMessage(link: Link, m: Message): void {
+    const entry = this.#peers.get(link.remote);
+    if (entry === undefined || entry.link !== link) return;
+    if (m.t === "hello") {
+      if (m.peer !== link.remote) {
+        throw new Error(`hello names peer ${m.peer}, but the connection is ${link.remote}`);
+      }
+      if (entry.up) throw new Error("second hello on an open link");
+      const why = this.#mismatch(m);
+      if (why !== undefined) {
+        const error = new MembershipError(`Refused peer ${m.peer}: ${why}`);
+        link.send({ t: "refuse", reason: why });
+        void link.close();
+        this.#handlers.onRefused(m.peer, error);
+        return;
+      }
+      // The listener answers the dialer's hello with its own.
+      if (!this.#sentHello.has(link)) {
+        link.send(this.#hello());
+        this.#sentHello.add(link);
+      }
+      entry.up = true;
+      entry.addrs = m.addrs;
+      this.#announce(m.peer, m.addrs);
+      this.#handlers.onPeerUp(m.peer, m);
+      return;
+    }
+    if (m.t === "refuse") {
+      this.#handlers.onRefused(
+        link.remote,
+        new MembershipError(`Peer ${link.remote} refused this peer: ${m.reason}`),
+      );
+      void link.close();
+      return;
+    }
+    if (!entry.up) throw new Error(`"${m.t}" message before the handshake`);
+    if (m.t === "peers") {
+      for (const [id, addrs] of m.peers) this.#learn(id, addrs);
+      return;
+    }
+    this.#handlers.onMessage(link.remote, m);
+  }
+
+  #sentHello = new WeakSet<Link>();
+
+  /** Tell the new peer about everyone, and everyone about the new peer. */
+  #announce(id: string, addrs: string[]): void {
+    const known: [string, string[]][] = [];
+    for (const [pid, p] of this.#peers) if (p.up && pid !== id) known.push([pid, p.addrs]);
+    if (known.length > 0) this.send(id, { t: "peers", peers: known });
+    for (const [pid, p] of this.#peers) {
+      if (p.up && pid !== id) p.link?.send({ t: "peers", peers: [[id, addrs]] });
+    }
+  }
+
+  #learn(id: string, addrs: string[]): void {
+    if (id === this.id || this.#stopping) return;
+    const p = this.#peers.get(id);
+    if (p?.link !== undefined || p?.dialing) return;
+    // The lower id dials, so a pair of peers that learn of each other at once get one link.
+    if (this.id > id) return;
+    const addr = addrs.find((a) => a.includes("/p2p/")) ?? (addrs[0] && `${addrs[0]}/p2p/${id}`);
+    if (!addr) return;
+    // A gossiped peer may already be leaving (the grid is stopping); a peer that never
+    // links is reported by whoever waits for it, so this is only worth a debug line.
+    this.dial(addr).catch((err) => log.debug(`Cannot link to peer ${id}: ${err.message}`));
+  }
+
+  #onClose(link: Link, error?: Error): void {
+    const entry = this.#peers.get(link.remote);
+    if (entry === undefined || entry.link !== link) return;
+    const wasUp = entry.up;
+    this.#peers.delete(link.remote);
+    if (wasUp) this.#handlers.onPeerDown(link.remote, error);
+  }
+}

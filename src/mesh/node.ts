@@ -1,0 +1,70 @@
+/**
+ * The libp2p node of a peer: TCP, Noise, Yamux. The grid key is enforced during the Noise
+ * handshake through a prologue derived from it: a peer with another key fails the handshake
+ * and can neither join nor read anything.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { noise } from "@chainsafe/libp2p-noise";
+import * as noiseCrypto from "@chainsafe/libp2p-noise/crypto";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p, type Libp2p } from "libp2p";
+import { runtime } from "../runtime/mod.ts";
+
+/** Options of {@link createNode}. */
+export interface NodeOptions {
+  /** Multiaddrs to listen on. @default ["/ip4/127.0.0.1/tcp/0"] */
+  listen?: string[];
+  /** The grid's pre-shared key; peers with another key fail the handshake. */
+  key: Uint8Array;
+}
+
+/** The Noise prologue for a grid key: both sides must hold the same key to handshake. */
+export function prologueFor(key: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update("scoop/grid-key/v1\0").update(key).digest());
+}
+
+function noiseCryptoForRuntime() {
+  // Bun's node:crypto lacks ChaCha20-Poly1305: Noise dies on the first message >= 1200 bytes.
+  // Use the wasm cipher there; elsewhere node:crypto is ~3x faster.
+  if (runtime !== "bun") return undefined;
+  return {
+    ...noiseCrypto.defaultCrypto,
+    chaCha20Poly1305Encrypt: noiseCrypto.asCrypto.chaCha20Poly1305Encrypt,
+    chaCha20Poly1305Decrypt: noiseCrypto.asCrypto.chaCha20Poly1305Decrypt,
+  };
+}
+
+/** Create and start a libp2p node for one peer. */
+export async function createNode(options: NodeOptions): Promise<Libp2p> {
+  return await createLibp2p({
+    addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
+    transports: [tcp()],
+    connectionEncrypters: [noise({
+      prologueBytes: prologueFor(options.key),
+      crypto: noiseCryptoForRuntime(),
+    })],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      // Every local peer is 127.0.0.1: the default of 5 inbound connections per second per IP
+      // refuses most of a grid started at once.
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: 1_000,
+      maxConnections: 10_000,
+    },
+  });
+}
+
+/** Stop a node without hanging: Deno never finishes `stop()` (see LIBP2P-NOTES). */
+export async function stopNode(node: Libp2p, timeoutMs = 2000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.resolve(node.stop()).catch(() => {}),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}

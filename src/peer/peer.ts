@@ -1,0 +1,528 @@
+/**
+ * A peer: the mesh thread's side of one process. It owns the task deque, the result table and
+ * the links, and feeds its executor worker. Scheduling: the worker runs this peer's newest
+ * tasks first; when it is hungry and the deque is empty the peer steals the oldest half of a
+ * random loaded peer's deque, chosen by gossiped load; an idle grid sleeps until some peer
+ * gossips that it has work. Results go straight to the owner of each future.
+ *
+ * @module
+ */
+import type { MembershipError } from "../errors.ts";
+import { logger, logLevel } from "../log.ts";
+import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
+import { Mesh } from "../mesh/mesh.ts";
+import type { FromWorker, Resolution, RunTask, ToWorker } from "../executor/protocol.ts";
+import { ResultTable } from "../results/table.ts";
+import { TaskDeque, type TaskRecord } from "../scheduler/deque.ts";
+import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
+
+const log = logger("peer");
+
+/** Options of {@link Peer.start}. */
+export interface PeerOptions {
+  /** Absolute path or file URL of the entry module. */
+  entry: string;
+  /** Hash of the entry module's code, checked by every peer met. */
+  app: string;
+  /** The grid's name. */
+  grid: string;
+  /** The grid's key (Noise prologue). */
+  key: Uint8Array;
+  /** Whether this peer runs `main`. */
+  origin: boolean;
+  /** Multiaddrs to listen on. */
+  listen?: string[];
+}
+
+/** How `main` ended, as the origin reports it. */
+export interface MainOutcome {
+  ok: boolean;
+  /** Encoded result or failure (see executor/failure.ts). */
+  payload: Uint8Array;
+}
+
+/** Target wall time of one batch handed to the worker; sizes adapt to measured task times. */
+const BATCH_TARGET_MS = 2;
+const MAX_BATCH = 1024;
+
+/** One process of the grid (see module doc). */
+export class Peer {
+  #mesh!: Mesh;
+  #worker!: Worker;
+  #options: PeerOptions;
+  #deque = new TaskDeque();
+  #table = new ResultTable();
+  /** Tasks of other owners queued here, by `owner/seq`, so their owners can cancel them. */
+  #foreign = new Map<string, TaskRecord>();
+  /** Handed to the worker and not finished, by run index. */
+  #handed = new Map<number, TaskRecord>();
+  #nextIdx = 0;
+  #claim = new Int32Array(new SharedArrayBuffer(4));
+  #hungry = false;
+  #ready = Promise.withResolvers<boolean>();
+  #loads = new Map<string, number>();
+  #sentLoad = 0;
+  #gossipScheduled = false;
+  #stealing: string | undefined;
+  #batch = 1;
+  #batchSentAt = 0;
+  #batchCount = 0;
+  #resolveBuf: Resolution[] = [];
+  #startedBuf: number[] = [];
+  #resolveScheduled = false;
+  #consts = new Map<string, Uint8Array>();
+  #myConsts = new Set<string>();
+  /** Constants broadcast from here awaiting acks: one `peer#entry` key per expected ack. */
+  #constWaits = new Map<number, { peers: Set<string>; localId?: number }>();
+  #nextConstId = 0;
+  #stopped = false;
+  /** Settles when `main` settles (origin only). */
+  readonly mainDone = Promise.withResolvers<MainOutcome>();
+  /** Called when a peer joins or leaves, with the new count of live peers (this one included). */
+  onSize: (size: number) => void = () => {};
+  /** Called when the grid tells this peer to stop, or a membership check fails. */
+  onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
+
+  private constructor(options: PeerOptions) {
+    this.#options = options;
+  }
+
+  /** Start the node and the executor worker; resolves once the entry module is loaded. */
+  static async start(options: PeerOptions): Promise<Peer> {
+    const peer = new Peer(options);
+    peer.#mesh = await Mesh.start(
+      { grid: options.grid, app: options.app, origin: options.origin, key: options.key, listen: options.listen },
+      {
+        onPeerUp: (id, hello) => peer.#onPeerUp(id, hello.load),
+        onPeerDown: (id, error) => peer.#onPeerDown(id, error),
+        onMessage: (from, m) => peer.#onMessage(from, m),
+        onRefused: (id, error) => peer.#onRefused(id, error),
+        load: () => peer.#stealable(),
+      },
+    );
+    peer.#startWorker();
+    return peer;
+  }
+
+  /** This peer's id. */
+  get id(): string {
+    return this.#mesh.id;
+  }
+
+  /** Addresses other peers dial. */
+  addresses(): string[] {
+    return this.#mesh.addresses();
+  }
+
+  /** Live peers, this one included. */
+  get size(): number {
+    return this.#mesh.peers().length + 1;
+  }
+
+  /** Resolves true once the entry module is loaded, with whether it exports `main`. */
+  get ready(): Promise<boolean> {
+    return this.#ready.promise;
+  }
+
+  /** Dial a peer (a bootstrap address). */
+  dial(addr: string): Promise<void> {
+    return this.#mesh.dial(addr);
+  }
+
+  /** Run `main(args)` in the worker (origin only). */
+  startMain(args: string[]): void {
+    this.#post({ t: "main", args });
+  }
+
+  /** Tell every peer the job is over. */
+  broadcastStop(): void {
+    this.#mesh.broadcast({ t: "stop" });
+  }
+
+  /** Close links, stop the worker and the node. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#worker.terminate();
+    await this.#mesh.stop();
+  }
+
+  // ---- executor worker ----
+
+  #startWorker(): void {
+    const url = new URL("../executor/worker.ts", import.meta.url);
+    this.#worker = new Worker(url.href, { type: "module" });
+    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#fromWorker(e.data);
+    this.#worker.onerror = (e) => {
+      log.error("executor worker crashed:", (e as ErrorEvent).message ?? e);
+      this.#ready.resolve(false);
+      this.onStop({ ok: false, error: new Error(`Executor crashed: ${(e as ErrorEvent).message}`) });
+    };
+    this.#post({
+      t: "init",
+      entry: this.#options.entry,
+      peerId: this.id,
+      isOrigin: this.#options.origin,
+      size: this.size,
+      level: logLevel(),
+      prefix: this.id.slice(-6),
+      claim: this.#claim.buffer as SharedArrayBuffer,
+    });
+  }
+
+  #post(m: ToWorker): void {
+    if (!this.#stopped) this.#worker.postMessage(m);
+  }
+
+  #fromWorker(m: FromWorker): void {
+    switch (m.t) {
+      case "batch":
+        this.#onBatch(m);
+        break;
+      case "ready":
+        this.#hungry = true;
+        this.#ready.resolve(m.hasMain);
+        this.#pump();
+        break;
+      case "failed":
+        log.error(m.message);
+        this.#ready.reject(new Error(m.message));
+        break;
+      case "setConst":
+        this.#setConst(m.id, m.entries);
+        break;
+      case "mainDone":
+        this.mainDone.resolve({ ok: m.ok === 1, payload: m.payload });
+        break;
+      case "shutdown":
+        break;
+    }
+  }
+
+  #onBatch(m: Extract<FromWorker, { t: "batch" }>): void {
+    const me = this.id;
+    for (const [seq, name, args] of m.submit) {
+      const record: TaskRecord = { owner: me, seq, name, args };
+      this.#table.add(record);
+      this.#deque.push(record);
+    }
+    for (const seq of m.cancel) this.#cancelOwned(seq);
+    if (m.done.length > 0) this.#onDone(m.done);
+    if (m.hungry && !this.#hungry && this.#batchCount > 0) this.#adaptBatch();
+    this.#hungry = m.hungry;
+    this.#pump();
+    this.#noteLoad();
+  }
+
+  /**
+   * Size the next batch so that it takes about BATCH_TARGET_MS: small for long tasks (little
+   * is stranded behind a long one), large for tiny ones (few messages). It at most doubles per
+   * batch, like a slow start, so one fast batch does not hand out a thousand slow tasks.
+   */
+  #adaptBatch(): void {
+    const perTask = (performance.now() - this.#batchSentAt) / this.#batchCount;
+    const fit = perTask > 0 ? Math.floor(BATCH_TARGET_MS / perTask) : MAX_BATCH;
+    this.#batch = Math.max(1, Math.min(MAX_BATCH, fit, this.#batch * 2));
+    this.#batchCount = 0;
+  }
+
+  #onDone(done: Extract<FromWorker, { t: "batch" }>["done"]): void {
+    const me = this.id;
+    const out = new Map<string, WireResult[]>();
+    for (const [idx, ok, payload] of done) {
+      const record = this.#handed.get(idx);
+      if (record === undefined) continue;
+      this.#handed.delete(idx);
+      if (record.owner === me) {
+        this.#table.settle(record.seq);
+        continue;
+      }
+      this.#foreign.delete(`${record.owner}/${record.seq}`);
+      let list = out.get(record.owner);
+      if (list === undefined) out.set(record.owner, list = []);
+      list.push([record.seq, ok, payload]);
+    }
+    for (const [owner, r] of out) {
+      if (!this.#mesh.send(owner, { t: "results", r })) {
+        log.warn(`Cannot deliver ${r.length} result(s): owner ${owner} has left the grid`);
+      }
+    }
+  }
+
+  /** Hand the worker a batch of the newest tasks, or go stealing. */
+  #pump(): void {
+    if (!this.#hungry || this.#stopped) return;
+    if (this.#deque.length === 0) {
+      this.#steal();
+      return;
+    }
+    const tasks: RunTask[] = [];
+    const started = new Map<string, number[]>();
+    const me = this.id;
+    while (tasks.length < this.#batch) {
+      const record = this.#deque.pop();
+      if (record === undefined) break;
+      const idx = this.#nextIdx++;
+      this.#handed.set(idx, record);
+      const local = record.owner === me;
+      tasks.push([local ? "" : record.owner, record.seq, record.name, record.args, idx]);
+      if (!local) {
+        let s = started.get(record.owner);
+        if (s === undefined) started.set(record.owner, s = []);
+        s.push(record.seq);
+      }
+    }
+    this.#hungry = false;
+    this.#batchSentAt = performance.now();
+    this.#batchCount = tasks.length;
+    this.#post({ t: "run", tasks });
+    for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
+    this.#noteLoad();
+  }
+
+  /** Take back handed tasks the worker has not started (it is stuck in a long task). */
+  #revoke(): void {
+    for (;;) {
+      const cur = Atomics.load(this.#claim, 0);
+      if (cur < 0 || cur >= this.#nextIdx) return;
+      if (Atomics.compareExchange(this.#claim, 0, cur, -1 - cur) !== cur) continue;
+      const to = this.#nextIdx - 1;
+      for (let idx = to; idx >= cur; idx--) {
+        const record = this.#handed.get(idx);
+        this.#handed.delete(idx);
+        if (record !== undefined) this.#deque.unshift(record);
+      }
+      this.#post({ t: "revoked", from: cur, to });
+      log.debug(`revoked ${to - cur + 1} unstarted task(s) from the busy executor`);
+      return;
+    }
+  }
+
+  // ---- stealing and load gossip ----
+
+  /** What a thief could get from us now. */
+  #stealable(): number {
+    const claimed = Atomics.load(this.#claim, 0);
+    const unstarted = claimed < 0 ? 0 : this.#nextIdx - claimed;
+    return this.#deque.length + Math.max(0, unstarted - 1);
+  }
+
+  #noteLoad(): void {
+    if (this.#gossipScheduled) return;
+    this.#gossipScheduled = true;
+    setImmediate(() => {
+      this.#gossipScheduled = false;
+      const n = this.#stealable();
+      if (!worthGossiping(this.#sentLoad, n)) return;
+      this.#sentLoad = n;
+      this.#mesh.broadcast({ t: "load", n });
+    });
+  }
+
+  #steal(): void {
+    if (this.#stealing !== undefined) return;
+    const victim = pickVictim(this.#loads);
+    if (victim === undefined) return; // sleep until some peer gossips work
+    this.#stealing = victim;
+    if (!this.#mesh.send(victim, { t: "steal" })) {
+      this.#stealing = undefined;
+      this.#loads.delete(victim);
+    }
+  }
+
+  #onSteal(thief: string): void {
+    if (this.#deque.length === 0) this.#revoke();
+    const records = this.#deque.shift(stealCount(this.#deque.length));
+    const owners: string[] = [];
+    const ownerIdx = new Map<string, number>();
+    const tasks: WireTask[] = [];
+    const me = this.id;
+    for (const r of records) {
+      let o = ownerIdx.get(r.owner);
+      if (o === undefined) {
+        ownerIdx.set(r.owner, o = owners.length);
+        owners.push(r.owner);
+      }
+      tasks.push([o, r.seq, r.name, r.args]);
+      if (r.owner === me) {
+        const owned = this.#table.get(r.seq);
+        if (owned !== undefined) owned.holder = thief;
+      } else {
+        this.#foreign.delete(`${r.owner}/${r.seq}`);
+      }
+    }
+    this.#mesh.send(thief, { t: "tasks", owners, tasks, load: this.#stealable() });
+    if (tasks.length > 0) this.#noteLoad();
+  }
+
+  #onTasks(from: string, m: Extract<Message, { t: "tasks" }>): void {
+    if (this.#stealing === from) this.#stealing = undefined;
+    this.#loads.set(from, m.load);
+    const me = this.id;
+    for (const [o, seq, name, args] of m.tasks) {
+      const owner = m.owners[o];
+      const record: TaskRecord = { owner, seq, name, args };
+      if (owner === me) {
+        const owned = this.#table.get(seq);
+        if (owned === undefined) continue; // cancelled meanwhile
+        owned.holder = undefined;
+      } else {
+        this.#foreign.set(`${owner}/${seq}`, record);
+      }
+      this.#deque.push(record);
+    }
+    this.#pump();
+  }
+
+  // ---- results, cancellation ----
+
+  #onResults(m: Extract<Message, { t: "results" }>): void {
+    for (const [seq, ok, payload] of m.r) {
+      if (this.#table.settle(seq)) this.#resolveBuf.push([seq, ok, payload]);
+    }
+    this.#flushResolves();
+  }
+
+  #flushResolves(): void {
+    if (this.#resolveScheduled) return;
+    this.#resolveScheduled = true;
+    setImmediate(() => {
+      this.#resolveScheduled = false;
+      if (this.#resolveBuf.length === 0 && this.#startedBuf.length === 0) return;
+      this.#post({ t: "resolve", r: this.#resolveBuf, started: this.#startedBuf });
+      this.#resolveBuf = [];
+      this.#startedBuf = [];
+    });
+  }
+
+  #cancelOwned(seq: number): void {
+    const owned = this.#table.get(seq);
+    if (owned === undefined) return;
+    this.#table.settle(seq);
+    if (owned.holder === undefined) this.#deque.kill(owned.record);
+    else this.#mesh.send(owned.holder, { t: "cancel", seqs: [seq] });
+  }
+
+  // ---- constants ----
+
+  #setConst(localId: number, entries: [string, Uint8Array][]): void {
+    const id = ++this.#nextConstId;
+    const peers = new Set(this.#mesh.peers());
+    for (const [name, value] of entries) {
+      this.#consts.set(name, value);
+      this.#myConsts.add(name);
+      this.#mesh.broadcast({ t: "const", id, name, value });
+    }
+    // One ack per entry per peer: count them as a set of `peer#entry`.
+    const waiting = new Set<string>();
+    for (const p of peers) for (let i = 0; i < entries.length; i++) waiting.add(`${p}#${i}`);
+    this.#constWaits.set(id, { peers: waiting, localId });
+    this.#checkConst(id);
+  }
+
+  #checkConst(id: number): void {
+    const w = this.#constWaits.get(id);
+    if (w === undefined || w.peers.size > 0) return;
+    this.#constWaits.delete(id);
+    if (w.localId !== undefined) this.#post({ t: "constDone", id: w.localId });
+  }
+
+  #onConstAck(from: string, id: number): void {
+    const w = this.#constWaits.get(id);
+    if (w === undefined) return;
+    for (const key of w.peers) {
+      if (key.startsWith(`${from}#`)) {
+        w.peers.delete(key);
+        break;
+      }
+    }
+    this.#checkConst(id);
+  }
+
+  // ---- mesh events ----
+
+  #onMessage(from: string, m: Message): void {
+    switch (m.t) {
+      case "load":
+        this.#loads.set(from, m.n);
+        if (m.n > 0) this.#pump();
+        break;
+      case "steal":
+        this.#onSteal(from);
+        break;
+      case "tasks":
+        this.#onTasks(from, m);
+        break;
+      case "results":
+        this.#onResults(m);
+        break;
+      case "started":
+        for (const seq of m.seqs) if (this.#table.get(seq)) this.#startedBuf.push(seq);
+        this.#flushResolves();
+        break;
+      case "cancel":
+        for (const seq of m.seqs) {
+          const record = this.#foreign.get(`${from}/${seq}`);
+          if (record === undefined) continue;
+          this.#foreign.delete(`${from}/${seq}`);
+          this.#deque.kill(record);
+        }
+        break;
+      case "const":
+        if (!this.#consts.has(m.name)) {
+          this.#consts.set(m.name, m.value);
+          this.#post({ t: "const", name: m.name, value: m.value });
+        }
+        this.#mesh.send(from, { t: "constAck", id: m.id });
+        break;
+      case "constAck":
+        this.#onConstAck(from, m.id);
+        break;
+      case "stop":
+        this.onStop({ ok: true });
+        break;
+      case "hello":
+      case "refuse":
+      case "peers":
+        break;
+    }
+  }
+
+  #onPeerUp(id: string, load: number): void {
+    this.#loads.set(id, load);
+    for (const name of this.#myConsts) {
+      this.#mesh.send(id, { t: "const", id: 0, name, value: this.#consts.get(name)! });
+    }
+    this.#sizeChanged();
+    if (load > 0) this.#pump();
+  }
+
+  #onPeerDown(id: string, error?: Error): void {
+    log.debug(`peer ${id} left${error ? `: ${error.message}` : ""}`);
+    this.#loads.delete(id);
+    if (this.#stealing === id) this.#stealing = undefined;
+    // Tasks we own that it held are queued again: nothing is lost when a thief dies.
+    const back = this.#table.reclaim(id);
+    for (const record of back) this.#deque.push(record);
+    for (const [cid, w] of this.#constWaits) {
+      for (const key of [...w.peers]) if (key.startsWith(`${id}#`)) w.peers.delete(key);
+      this.#checkConst(cid);
+    }
+    this.#sizeChanged();
+    this.#pump();
+  }
+
+  #onRefused(id: string, error: MembershipError): void {
+    log.error(error.message);
+    if (!this.#options.origin && this.#mesh.peers().length === 0) {
+      this.onStop({ ok: false, error });
+    }
+    void id;
+  }
+
+  #sizeChanged(): void {
+    const n = this.size;
+    this.#post({ t: "size", n });
+    this.onSize(n);
+  }
+}

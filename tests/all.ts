@@ -1,0 +1,71 @@
+/**
+ * The whole test suite, as `npm test` and CI run it:
+ *  1. `bun test` — unit tests and integration tests with Bun peers;
+ *  2. the integration tests again with Deno peers (`SCOOP_TEST_RUNTIME=deno`);
+ *  3. a smoke run of every example under Deno and Bun through the real launcher.
+ * Ends with one line `N passed, N failed` and a non-zero status if anything failed.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import process from "node:process";
+
+const ROOT = join(import.meta.dir, "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+let passed = 0;
+let failed = 0;
+
+function bunTest(label: string, args: string[], env: Record<string, string> = {}): void {
+  process.stdout.write(`\n=== ${label} ===\n`);
+  const r = spawnSync(process.execPath, ["test", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "pipe"],
+    encoding: "utf8",
+  });
+  process.stderr.write(r.stderr);
+  const pass = Number(/^\s*(\d+) pass$/m.exec(r.stderr)?.[1] ?? 0);
+  const fail = Number(/^\s*(\d+) fail$/m.exec(r.stderr)?.[1] ?? 0);
+  passed += pass;
+  // A runner that crashed without a summary counts as one failure.
+  failed += fail + (r.status !== 0 && fail === 0 ? 1 : 0);
+}
+
+/** [example, args, text its output must contain] */
+const EXAMPLES: [string, string[], RegExp][] = [
+  ["pi.ts", ["2000000", "40"], /pi ≈ 3\.14/],
+  ["map.ts", ["12"], /squares: 0 1 4 9 16 25 36 49 64 81 100 121/],
+  ["mapreduce.ts", ["100000", "20"], /RSS = \d/],
+  ["tree.ts", ["16", "4"], /fib\(16\) = 987; a 3-ary tree of depth 4 has 81 leaves/],
+  ["constants.ts", [], /scaled: 3 6 9 12 15 18[\s\S]*nothing=null, missing → TimeoutError/],
+  ["exceptions.ts", [], /caught BadInput: cannot take 3 \(instanceof TaskError: true/],
+];
+
+function smoke(runtime: "bun" | "deno"): void {
+  process.stdout.write(`\n=== examples on ${runtime} ===\n`);
+  for (const [file, args, expected] of EXAMPLES) {
+    const cmd = runtime === "bun" ? process.execPath : join(BIN, "deno");
+    const pre = runtime === "bun" ? [] : ["run", "-A", "--quiet"];
+    const r = spawnSync(cmd, [...pre, "cli.ts", "-n", "3", `examples/${file}`, ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const ok = r.status === 0 && expected.test(r.stdout);
+    process.stdout.write(`${ok ? "(pass)" : "(fail)"} ${runtime} cli.ts -n 3 examples/${file}\n`);
+    if (!ok) process.stdout.write(`  status ${r.status}\n  stdout: ${r.stdout}\n  stderr: ${r.stderr}\n`);
+    if (ok) passed++;
+    else failed++;
+  }
+}
+
+const only = process.argv[2];
+if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", []);
+if (!only || only === "deno") {
+  bunTest("integration, Deno peers", ["tests/integration"], { SCOOP_TEST_RUNTIME: "deno" });
+}
+if (!only || only === "smoke") {
+  smoke("deno");
+  smoke("bun");
+}
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,172 @@
+import { describe, expect, test } from "bun:test";
+import { decodeFrame, decodeValue, encodeFrame, encodeValue } from "../../src/codec/mod.ts";
+import { ProtocolError } from "../../src/errors.ts";
+
+const roundTrip = <T>(v: T): T => decodeValue(encodeValue(v)) as T;
+
+describe("codec: values", () => {
+  test("scalars keep their exact value", () => {
+    for (const v of [undefined, null, true, false, 0, 1, -1, 2 ** 53, 0.1, "", "héllo ✓"]) {
+      expect(Object.is(roundTrip(v), v)).toBe(true);
+    }
+    expect(Number.isNaN(roundTrip(NaN))).toBe(true);
+    expect(Object.is(roundTrip(-0), -0)).toBe(true);
+    expect(roundTrip(Infinity)).toBe(Infinity);
+    expect(roundTrip(-Infinity)).toBe(-Infinity);
+  });
+
+  test("-0 survives inside containers and beside shared references", () => {
+    const shared = { z: -0 };
+    const out = roundTrip({ a: [1, -0], m: new Map([["k", -0]]), s: shared, t: shared });
+    expect(Object.is(out.a[1], -0)).toBe(true);
+    expect(Object.is(out.m.get("k"), -0)).toBe(true);
+    expect(Object.is(out.s.z, -0)).toBe(true);
+    expect(out.s).toBe(out.t);
+  });
+
+  test("BigInt of any size", () => {
+    for (const v of [0n, 5n, -5n, 2n ** 63n - 1n, -(2n ** 63n), 12345678901234567890123456789n]) {
+      expect(roundTrip(v)).toBe(v);
+    }
+  });
+
+  test("arrays, plain objects, null-prototype objects, undefined fields", () => {
+    const bare = Object.assign(Object.create(null), { x: 1 });
+    const out = roundTrip({ list: [1, "a", [2, [3]]], nested: { u: undefined }, bare });
+    expect(out.list).toEqual([1, "a", [2, [3]]]);
+    expect("u" in out.nested).toBe(true);
+    expect(out.nested.u).toBeUndefined();
+    expect(out.bare.x).toBe(1);
+  });
+
+  test("Map, Set, Date, RegExp", () => {
+    const out = roundTrip({
+      m: new Map<unknown, unknown>([[1, { x: 2 }], ["k", [3]]]),
+      s: new Set([1, "a"]),
+      d: new Date(1234567),
+      r: /ab+c/gi,
+    });
+    expect(out.m).toBeInstanceOf(Map);
+    expect(out.m.get(1)).toEqual({ x: 2 });
+    expect(out.m.get("k")).toEqual([3]);
+    expect(out.s).toEqual(new Set([1, "a"]));
+    expect(out.d).toBeInstanceOf(Date);
+    expect(out.d.getTime()).toBe(1234567);
+    expect(out.r).toBeInstanceOf(RegExp);
+    expect(out.r.source).toBe("ab+c");
+    expect(out.r.flags).toBe("gi");
+  });
+
+  test("ArrayBuffer and every typed array, as raw bytes in aligned buffers", () => {
+    const kinds = [
+      new Uint8Array([1, 2, 255]),
+      new Uint8ClampedArray([3, 4]),
+      new Int8Array([-1, 2]),
+      new Uint16Array([65535]),
+      new Int16Array([-2]),
+      new Uint32Array([2 ** 32 - 1]),
+      new Int32Array([-(2 ** 31)]),
+      new Float32Array([1.5, -0]),
+      new Float64Array([Math.PI, -0, NaN]),
+      new BigInt64Array([-(2n ** 63n)]),
+      new BigUint64Array([2n ** 64n - 1n]),
+    ];
+    for (const a of kinds) {
+      const out = roundTrip(a);
+      expect(out.constructor).toBe(a.constructor);
+      expect(out.length).toBe(a.length);
+      expect(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)).toEqual(
+        new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      );
+      expect(out.byteOffset % a.BYTES_PER_ELEMENT).toBe(0);
+    }
+    const buf = roundTrip(new Uint8Array([9, 8, 7]).buffer);
+    expect(buf).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(buf)]).toEqual([9, 8, 7]);
+    const view = roundTrip(new Float64Array([1, 2, 3, 4]).subarray(1, 3));
+    expect([...view]).toEqual([2, 3]);
+    const dv = roundTrip(new DataView(new Uint8Array([1, 2]).buffer));
+    expect(dv).toBeInstanceOf(DataView);
+    expect(dv.getUint8(1)).toBe(2);
+  });
+
+  test("a large typed array is sent as bytes, not as a list of numbers", () => {
+    const big = new Float64Array(1 << 20).map((_, i) => i / 3);
+    const bytes = encodeValue(big);
+    expect(bytes.byteLength).toBeLessThan(big.byteLength + 64);
+    expect(roundTrip(big)).toEqual(big);
+  });
+
+  test("Error keeps class, name, message, stack, cause and own fields", () => {
+    const inner = new TypeError("inner");
+    const err = new RangeError("outer", { cause: inner });
+    (err as unknown as { code: number }).code = 42;
+    const out = roundTrip(err);
+    expect(out).toBeInstanceOf(RangeError);
+    expect(out.name).toBe("RangeError");
+    expect(out.message).toBe("outer");
+    expect(out.stack).toBe(err.stack);
+    expect(out.cause).toBeInstanceOf(TypeError);
+    expect((out.cause as Error).message).toBe("inner");
+    expect((out as unknown as { code: number }).code).toBe(42);
+
+    class BadInput extends Error {
+      override name = "BadInput";
+    }
+    const custom = roundTrip(new BadInput("nope"));
+    expect(custom).toBeInstanceOf(Error);
+    expect(custom.name).toBe("BadInput");
+    expect(custom.message).toBe("nope");
+    expect("cause" in roundTrip(new Error("x"))).toBe(false);
+  });
+
+  test("cycles and shared references keep their identity", () => {
+    const node: Record<string, unknown> = { name: "a" };
+    node.self = node;
+    const shared = [1, 2];
+    const out = roundTrip({ node, left: shared, right: shared, m: new Map([["n", node]]) });
+    const n = out.node as Record<string, unknown>;
+    expect(n.self).toBe(n);
+    expect(out.left).toBe(out.right);
+    expect(out.m.get("n")).toBe(n);
+  });
+});
+
+describe("codec: unsendable values fail at encode with a TypeError naming the path", () => {
+  const cases: [string, unknown, RegExp][] = [
+    ["function", [1, { onDone: () => 1 }], /^Cannot send args\[1\]\.onDone: a function/],
+    ["symbol", [Symbol("s")], /^Cannot send args\[0\]: a symbol/],
+    ["class instance", [new (class Point {})()], /args\[0\]: an instance of class Point/],
+    ["WeakMap", { w: new WeakMap() }, /args\.w: a WeakMap/],
+    ["Promise", [Promise.resolve(1)], /args\[0\]: a Promise/],
+    ["function in a Map", [new Map([["k", () => 1]])], /args\[0\]\.k: a function/],
+    ["function in a Set", [new Set([() => 1])], /args\[0\]\[.*Set item 0.*\]: a function/],
+    ["function in an Error field", [Object.assign(new Error("e"), { f: () => 1 })], /\.f: a func/],
+  ];
+  for (const [name, value, message] of cases) {
+    test(name, () => {
+      expect(() => encodeValue(value, "args")).toThrow(TypeError);
+      expect(() => encodeValue(value, "args")).toThrow(message);
+    });
+  }
+});
+
+describe("codec: frames", () => {
+  test("round trip of protocol messages with byte payloads", () => {
+    const frame = [{ t: "tasks", tasks: [[0, 1, "inc", new Uint8Array([1, 2])]] }, { t: "load", n: 3 }];
+    const out = decodeFrame(encodeFrame(frame)) as typeof frame;
+    expect(out[1]).toEqual({ t: "load", n: 3 });
+    expect([...(out[0].tasks[0][3] as Uint8Array)]).toEqual([1, 2]);
+  });
+
+  test("malformed bytes throw ProtocolError, never anything else", () => {
+    const bad = [
+      new Uint8Array([0xdd, 1, 2]),
+      new Uint8Array([0xc1]),
+      new Uint8Array([0x2a]),
+      new Uint8Array(0),
+    ];
+    for (const bytes of bad) expect(() => decodeFrame(bytes)).toThrow(ProtocolError);
+    expect(() => decodeValue(new Uint8Array([0xdb, 0xff]))).toThrow(ProtocolError);
+  });
+});

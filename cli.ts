@@ -78,9 +78,20 @@ function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: s
 
 function parse(argv: string[]) {
   const [ours, entry, rest] = splitAtEntry(argv);
+  // `-n -3` is a bad count, not a missing one: glue the value on so that it is checked as such.
+  for (let i = 0; i < ours.length - 1; i++) {
+    if ((ours[i] === "-n" || ours[i] === "--workers") && ours[i + 1].startsWith("-")) {
+      ours.splice(i, 2, `--workers=${ours[i + 1]}`);
+    }
+  }
   let values;
   try {
-    ({ values } = parseArgs({ args: ours, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: ours,
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
     const msg = (err as Error).message.split("\n")[0].replace(/\. To specify.*$/, "");
     throw new UsageError(`${msg} (see cli.ts --help)`);
@@ -137,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const workers = values.workers === undefined
     ? await cores()
-    : positiveInt(values.workers, "-n");
+    : positiveInt(values.workers, "-n/--workers");
   const outcome = await launch({
     entry,
     workers,

@@ -19,7 +19,9 @@ export async function probe(): Promise<string> {
     await shared.getConst("missing", { timeout: 50 });
     return "missing was found?!";
   } catch (err) {
-    return `nothing=${nothing}, missing → ${(err as Error).name} (on ${grid.isOrigin ? "origin" : "a worker peer"})`;
+    return `nothing=${nothing}, missing → ${(err as Error).name} (on ${
+      grid.isOrigin ? "origin" : "a worker peer"
+    })`;
   }
 }
 

@@ -32,12 +32,20 @@ export async function main(args: string[]): Promise<void> {
     await futures.submit(outer, 3);
   } catch (err) {
     const e = err as TaskError;
-    console.log(`caught ${e.name}: ${e.message} (instanceof TaskError: ${e instanceof TaskError}, ran on ${e.peerId.slice(-6)})`);
+    console.log(
+      `caught ${e.name}: ${e.message} (instanceof TaskError: ${e instanceof TaskError}, ran on ${
+        e.peerId.slice(-6)
+      })`,
+    );
   }
   const fs = [1, 2, 3, 4, 5].map((x) => futures.submit(check, x));
   const { done } = await futures.wait(fs, { returnWhen: FIRST_EXCEPTION });
   const failed = [...done].filter((f) => f.done() && !f.cancelled());
-  console.log(`wait(FIRST_EXCEPTION) returned with ${failed.length > 0 ? "a failure" : "no failure"} among ${done.size} done`);
+  console.log(
+    `wait(FIRST_EXCEPTION) returned with ${
+      failed.length > 0 ? "a failure" : "no failure"
+    } among ${done.size} done`,
+  );
   if (args.includes("--throw")) await futures.map(check, [1, 2, 3]);
 }
 

@@ -37,7 +37,9 @@ export async function main(args: string[]): Promise<number> {
   const counts = await futures.map(hits, seeds, seeds.map(() => per));
   const inside = counts.reduce((a, b) => a + b, 0);
   const pi = (4 * inside) / (per * tasks);
-  console.log(`pi ≈ ${pi.toFixed(6)} (${per * tasks} samples in ${tasks} tasks on ${grid.size} peers)`);
+  console.log(
+    `pi ≈ ${pi.toFixed(6)} (${per * tasks} samples in ${tasks} tasks on ${grid.size} peers)`,
+  );
   return pi;
 }
 

@@ -52,7 +52,9 @@ function smoke(runtime: "bun" | "deno"): void {
     });
     const ok = r.status === 0 && expected.test(r.stdout);
     process.stdout.write(`${ok ? "(pass)" : "(fail)"} ${runtime} cli.ts -n 3 examples/${file}\n`);
-    if (!ok) process.stdout.write(`  status ${r.status}\n  stdout: ${r.stdout}\n  stderr: ${r.stderr}\n`);
+    if (!ok) {
+      process.stdout.write(`  status ${r.status}\n  stdout: ${r.stdout}\n  stderr: ${r.stderr}\n`);
+    }
     if (ok) passed++;
     else failed++;
   }

@@ -84,7 +84,9 @@ export function getConst<T = unknown>(
   options: { timeout?: number; signal?: AbortSignal } = {},
 ): Promise<T> {
   if (typeof name !== "string") {
-    return Promise.reject(new TypeError(`Cannot get constant: name must be a string, got ${typeof name}`));
+    return Promise.reject(
+      new TypeError(`Cannot get constant: name must be a string, got ${typeof name}`),
+    );
   }
   if (context.consts.has(name)) return Promise.resolve(context.consts.get(name) as T);
   const { timeout, signal } = options;

@@ -57,5 +57,11 @@ export function decodeFailure(bytes: Uint8Array): unknown {
   const f = decodeValue(bytes) as Failure;
   if ("v" in f) return f.v;
   const e = f.e;
-  return new TaskError(e.name, e.message, e.stack, e.peer, e.hasCause ? { cause: e.cause } : undefined);
+  return new TaskError(
+    e.name,
+    e.message,
+    e.stack,
+    e.peer,
+    e.hasCause ? { cause: e.cause } : undefined,
+  );
 }

@@ -4,13 +4,20 @@
  * runs `main` on the origin. It never holds more than the batch it is running, so a task deep
  * in a synchronous loop strands nothing: the mesh thread can revoke what is not started yet.
  *
+ * Like a SCOOP worker, a peer computes one task at a time: it starts the next task only when
+ * the running ones have finished or are blocked waiting on futures (the wait hook of
+ * `Future` tells it, an `AsyncLocalStorage` slot says which task is waiting). So a task that
+ * awaits its children lets its peer run them (no deadlock in deep trees), while tasks that
+ * sleep or do I/O keep their peer busy and the rest of the work spreads to idle peers.
+ *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { decodeValue, encodeValue } from "../codec/mod.ts";
 import { GridError } from "../errors.ts";
 import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
-import { Future } from "../futures/future.ts";
+import { _setWaitHook, Future } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
 import { context, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
@@ -47,6 +54,35 @@ let doneBuf: DoneTask[] = [];
 let cancelBuf: number[] = [];
 let flushScheduled = false;
 
+/** A running task (or `main`): how many pending futures it waits on. */
+interface Slot {
+  waits: number;
+  done: boolean;
+}
+const slots = new AsyncLocalStorage<Slot>();
+/** Tasks may start while fewer than this many run without being blocked on futures. */
+const ACTIVE_LIMIT = 1;
+/** Running tasks that are not blocked on futures. */
+let active = 0;
+
+function onWait(future: Future<unknown>): void {
+  const slot = slots.getStore();
+  if (slot === undefined || slot.done) return;
+  if (slot.waits++ === 0) {
+    active--;
+    if (active < ACTIVE_LIMIT) scheduleFlush(); // starts queued tasks, or asks for more
+  }
+  future._listen(() => {
+    if (--slot.waits === 0 && !slot.done) active++;
+  });
+}
+
+/** Leave the slot of a task that settled. */
+function release(slot: Slot): void {
+  slot.done = true;
+  if (slot.waits === 0) active--;
+}
+
 // Handed tasks not started yet, in run-index order.
 let queue: RunTask[] = [];
 let head = 0;
@@ -63,7 +99,8 @@ function scheduleFlush(): void {
 
 function flush(): void {
   flushScheduled = false;
-  const hungry = head >= queue.length;
+  if (head < queue.length && active < ACTIVE_LIMIT) startQueued();
+  const hungry = head >= queue.length && active < ACTIVE_LIMIT;
   post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry });
   submitBuf = [];
   doneBuf = [];
@@ -83,11 +120,13 @@ const backend: Backend = {
     else scheduleFlush();
     return future;
   },
-  async shutdown() {
-    if (closed) return;
-    closed = true;
-    for (const f of pending.values()) f.cancel();
-    post({ t: "shutdown" });
+  shutdown() {
+    if (!closed) {
+      closed = true;
+      for (const f of pending.values()) f.cancel();
+      post({ t: "shutdown" });
+    }
+    return Promise.resolve();
   },
 };
 
@@ -102,9 +141,14 @@ function settle(future: Future<unknown>, ok: 0 | 1, payload: Uint8Array): void {
   else future._reject(decodeFailure(payload));
 }
 
-/** Start every handed task this worker may claim, in order. */
+/** Start handed tasks in order while a slot is free and the mesh thread has not revoked them. */
 function drain(): void {
-  while (head < queue.length) {
+  startQueued();
+  scheduleFlush();
+}
+
+function startQueued(): void {
+  while (head < queue.length && active < ACTIVE_LIMIT) {
     const task = queue[head];
     const idx = task[4];
     if (Atomics.compareExchange(claim, 0, idx, idx + 1) !== idx) break; // revoked
@@ -115,7 +159,6 @@ function drain(): void {
     queue = [];
     head = 0;
   }
-  scheduleFlush();
 }
 
 function start(task: RunTask): void {
@@ -131,25 +174,41 @@ function start(task: RunTask): void {
     local._setRunning();
   }
   let value: unknown;
+  const slot: Slot = { waits: 0, done: false };
+  active++;
   try {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
-    value = fn(...(decodeValue(argsBytes) as unknown[]));
+    value = slots.run(slot, fn, ...(decodeValue(argsBytes) as unknown[]));
   } catch (err) {
+    release(slot);
     finish(idx, seq, local, 0, err);
     return;
   }
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
     (value as PromiseLike<unknown>).then(
-      (v) => finish(idx, seq, local, 1, v),
-      (e) => finish(idx, seq, local, 0, e),
+      (v) => {
+        release(slot);
+        finish(idx, seq, local, 1, v);
+      },
+      (e) => {
+        release(slot);
+        finish(idx, seq, local, 0, e);
+      },
     );
   } else {
+    release(slot);
     finish(idx, seq, local, 1, value);
   }
 }
 
-function finish(idx: number, seq: number, local: Future<unknown> | undefined, ok: 0 | 1, v: unknown) {
+function finish(
+  idx: number,
+  seq: number,
+  local: Future<unknown> | undefined,
+  ok: 0 | 1,
+  v: unknown,
+) {
   let payload: Uint8Array;
   if (ok) {
     try {
@@ -200,6 +259,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
     },
   };
   setBackend(backend);
+  _setWaitHook(onWait);
   setCallbackErrorReporter((err, future) => {
     log.error(`A done callback of future ${future.id} threw:`, err);
   });
@@ -222,8 +282,10 @@ function mainFunction(): ((args: string[]) => unknown) | undefined {
 async function runMain(args: string[]): Promise<void> {
   let ok: 0 | 1 = 1;
   let payload: Uint8Array;
+  const slot: Slot = { waits: 0, done: false };
+  active++;
   try {
-    const value = await mainFunction()!(args);
+    const value = await slots.run(slot, mainFunction()!, args);
     try {
       payload = encodeValue(value, "main's result");
     } catch {
@@ -233,6 +295,7 @@ async function runMain(args: string[]): Promise<void> {
     ok = 0;
     payload = encodeFailure(err, context.peerId);
   }
+  release(slot);
   post({ t: "mainDone", ok, payload });
 }
 

@@ -48,6 +48,18 @@ export function isFuture(value: unknown): value is Future<unknown> {
  * console.log(await f, f.done()); // 49 true
  * ```
  */
+/**
+ * Called whenever someone starts waiting on a pending future (`then`, `addDoneCallback`, and so
+ * every `wait`, `asCompleted` and `map` built on them). The executor uses it to learn that the
+ * running task is blocked on the grid, so its peer may start another task meanwhile.
+ */
+let waitHook: ((future: Future<unknown>) => void) | undefined;
+
+/** @internal Install the executor's wait hook (see `waitHook`). */
+export function _setWaitHook(hook: ((future: Future<unknown>) => void) | undefined): void {
+  waitHook = hook;
+}
+
 export class Future<T> implements PromiseLike<T> {
   /** This future's id, unique in the grid; it names the peer that owns the task. */
   readonly id: number;
@@ -82,16 +94,19 @@ export class Future<T> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 
   /** Attach a rejection handler, like `Promise.prototype.catch`. */
   catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
     return this.#asPromise().catch(onRejected);
   }
 
   /** Run `onFinally` once the future is done, like `Promise.prototype.finally`. */
   finally(onFinally?: (() => void) | null): Promise<T> {
+    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
     return this.#asPromise().finally(onFinally);
   }
 
@@ -189,6 +204,15 @@ export class Future<T> implements PromiseLike<T> {
       );
     }
     if (this.#state >= FINISHED) return this.#call(callback);
+    if (waitHook !== undefined) waitHook(this as Future<unknown>);
+    this._listen(callback);
+  }
+
+  /**
+   * Add a done callback of a pending future without telling the wait hook.
+   * @internal
+   */
+  _listen(callback: DoneCallback<T>): void {
     const cbs = this.#callbacks;
     if (cbs === undefined) this.#callbacks = callback;
     else if (typeof cbs === "function") this.#callbacks = [cbs, callback];
@@ -290,9 +314,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this.#state === FINISHED) return Promise.resolve(this.#outcome as T);
     if (this.#state >= FAILED) return Promise.reject(this.#outcome);
     return this.#promise = new Promise<T>((resolve, reject) => {
-      this.addDoneCallback((f) =>
-        f.#state === FINISHED ? resolve(f.#outcome as T) : reject(f.#outcome)
-      );
+      this._listen((f) => f.#state === FINISHED ? resolve(f.#outcome as T) : reject(f.#outcome));
     });
   }
 }

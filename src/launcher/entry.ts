@@ -33,7 +33,9 @@ export function loadEntry(file: string): Entry {
     // reported below
   }
   if (!isFile) {
-    throw new UsageError(`Cannot start: entry file not found: ${file} (give the path of your app.ts)`);
+    throw new UsageError(
+      `Cannot start: entry file not found: ${file} (give the path of your app.ts)`,
+    );
   }
   const hash = createHash("sha256").update(readFileSync(path)).digest("hex");
   return { path, url: pathToFileURL(path).href, hash };

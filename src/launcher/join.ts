@@ -62,6 +62,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     await peer.stop();
     throw lastError ?? new GridError("Cannot join the grid: no bootstrap address given");
   }
+  log.info(`peer ${peer.id} joined grid "${options.grid}"`);
   const ready = peer.ready.then(() => undefined, (err: Error) => ({ ok: false, error: err }));
   const outcome = await Promise.race([stopped.promise, ready.then((r) => r ?? stopped.promise)]);
   await peer.stop();

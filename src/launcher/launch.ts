@@ -78,7 +78,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const exits: Promise<number>[] = [];
   const early = Promise.withResolvers<never>();
   let ending = false;
-  const config: ChildConfig = { key: toHex(key), grid, bootstrap: addrs, level: logLevel() as Level };
+  const config: ChildConfig = {
+    key: toHex(key),
+    grid,
+    bootstrap: addrs,
+    level: logLevel() as Level,
+  };
   for (let i = 1; i < workers; i++) {
     const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], options.runtime ?? runtime);
     const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"] });
@@ -89,7 +94,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
           const status = code ?? (signal ? 128 : 1);
           if (!ending) {
             early.reject(
-              new GridError(`Cannot run the grid: peer ${i} exited with status ${status}${signal ? ` (${signal})` : ""}`),
+              new GridError(
+                `Cannot run the grid: peer ${i} exited with status ${status}${
+                  signal ? ` (${signal})` : ""
+                }`,
+              ),
             );
           }
           resolve(status);
@@ -126,11 +135,20 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new GridError(`Cannot run the grid: only ${peer.size} of ${workers} peers joined within ${timeout}ms`)),
+        () =>
+          reject(
+            new GridError(
+              `Cannot run the grid: only ${peer.size} of ${workers} peers joined within ${timeout}ms`,
+            ),
+          ),
         timeout,
       );
     });
-    const [hasMain] = await Promise.race([Promise.all([peer.ready, allJoined]), early.promise, timedOut]);
+    const [hasMain] = await Promise.race([
+      Promise.all([peer.ready, allJoined]),
+      early.promise,
+      timedOut,
+    ]);
     clearTimeout(timer);
     if (!hasMain) {
       throw new UsageError(

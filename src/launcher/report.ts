@@ -19,7 +19,8 @@ export function describeFailure(outcome: LaunchOutcome): string {
   if (err instanceof Error) {
     const where = err instanceof TaskError ? ` (on peer ${err.peerId})` : "";
     const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n");
-    return `scoop: main failed${where}: ${err.name}: ${err.message}` + (frames ? `\n${frames}` : "");
+    return `scoop: main failed${where}: ${err.name}: ${err.message}` +
+      (frames ? `\n${frames}` : "");
   }
   return `scoop: main failed: threw ${typeof err === "string" ? JSON.stringify(err) : String(err)}`;
 }

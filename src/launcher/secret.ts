@@ -27,7 +27,9 @@ export function configuredKey(secretFile?: string): Uint8Array | undefined {
       text = readFileSync(secretFile, "utf8");
     } catch (err) {
       throw new UsageError(
-        `Cannot read the grid secret from ${secretFile}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        `Cannot read the grid secret from ${secretFile}: ${
+          (err as NodeJS.ErrnoException).code ?? err
+        }`,
       );
     }
     if (text.trim() === "") throw new UsageError(`The grid secret file ${secretFile} is empty`);

@@ -41,7 +41,12 @@ export class Link {
   #buffered = 0;
   #reported = false;
 
-  constructor(remote: string, stream: Stream, handlers: LinkHandlers, maxFrame = DEFAULT_MAX_FRAME) {
+  constructor(
+    remote: string,
+    stream: Stream,
+    handlers: LinkHandlers,
+    maxFrame = DEFAULT_MAX_FRAME,
+  ) {
     this.remote = remote;
     this.#stream = stream;
     this.#handlers = handlers;

@@ -91,7 +91,13 @@ export class Peer {
   static async start(options: PeerOptions): Promise<Peer> {
     const peer = new Peer(options);
     peer.#mesh = await Mesh.start(
-      { grid: options.grid, app: options.app, origin: options.origin, key: options.key, listen: options.listen },
+      {
+        grid: options.grid,
+        app: options.app,
+        origin: options.origin,
+        key: options.key,
+        listen: options.listen,
+      },
       {
         onPeerUp: (id, hello) => peer.#onPeerUp(id, hello.load),
         onPeerDown: (id, error) => peer.#onPeerDown(id, error),
@@ -156,7 +162,10 @@ export class Peer {
     this.#worker.onerror = (e) => {
       log.error("executor worker crashed:", (e as ErrorEvent).message ?? e);
       this.#ready.resolve(false);
-      this.onStop({ ok: false, error: new Error(`Executor crashed: ${(e as ErrorEvent).message}`) });
+      this.onStop({
+        ok: false,
+        error: new Error(`Executor crashed: ${(e as ErrorEvent).message}`),
+      });
     };
     this.#post({
       t: "init",
@@ -489,6 +498,7 @@ export class Peer {
   }
 
   #onPeerUp(id: string, load: number): void {
+    log.debug(`peer ${id} joined (${this.#loads.size + 2} peers)`);
     this.#loads.set(id, load);
     for (const name of this.#myConsts) {
       this.#mesh.send(id, { t: "const", id: 0, name, value: this.#consts.get(name)! });

@@ -1,11 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  internalTask,
-  lookup,
-  nameOf,
-  registerModule,
-  task,
-} from "../../src/executor/registry.ts";
+import { internalTask, lookup, nameOf, registerModule, task } from "../../src/executor/registry.ts";
 
 describe("task registry", () => {
   test("task(fn) registers under the function's name and returns it", () => {
@@ -33,11 +27,27 @@ describe("task registry", () => {
   });
 
   test.each([
-    ["a closure", () => nameOf((x: number) => x), /Cannot submit an anonymous function: it is not a registered task \(export it/],
-    ["an unregistered named function", () => nameOf(function stray() {}), /Cannot submit "stray": it is not a registered task/],
+    [
+      "a closure",
+      () => nameOf((x: number) => x),
+      /Cannot submit an anonymous function: it is not a registered task \(export it/,
+    ],
+    [
+      "an unregistered named function",
+      () => nameOf(function stray() {}),
+      /Cannot submit "stray": it is not a registered task/,
+    ],
     ["a non-function", () => nameOf(42), /Cannot submit: expected a task function, got number/],
-    ["a name taken by another function", () => task("regB", () => 0), /Cannot register task "regB": another function is already registered/],
-    ["an anonymous function", () => task((() => (x: number) => x)()), /Cannot register an anonymous function as a task/],
+    [
+      "a name taken by another function",
+      () => task("regB", () => 0),
+      /Cannot register task "regB": another function is already registered/,
+    ],
+    [
+      "an anonymous function",
+      () => task((() => (x: number) => x)()),
+      /Cannot register an anonymous function as a task/,
+    ],
     ["a reserved name", () => task("scoop:x", () => 0), /prefix "scoop:" is reserved/],
     ["a non-function value", () => task("x", 5 as never), /expected a function, got number/],
   ])("rejects %s with a TypeError that names the fix", (_, call, message) => {

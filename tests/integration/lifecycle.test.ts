@@ -1,0 +1,63 @@
+/**
+ * Lifecycle of a grid of real processes: exit status, remote errors printed, no process left
+ * behind after success, failure or a signal, and a busy peer that stays a good citizen.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { FIXTURES, killAll, lastJson, noneLeft, processesTagged, run, start } from "./_harness.ts";
+
+const FIXTURE = join(FIXTURES, "api-fixture.ts");
+const TIMEOUT = 120_000;
+
+afterAll(killAll);
+
+describe("lifecycle", () => {
+  test("main settles: status 0, every peer gone", async () => {
+    const r = await run(["-n", "3", FIXTURE, "tree", "10"]);
+    expect(r.code).toBe(0);
+    expect(lastJson(r.stdout)).toEqual({ fib: 55, tree3: 243 });
+    expect(await noneLeft(r.tag)).toEqual([]);
+  }, TIMEOUT);
+
+  test(
+    "main throws: non-zero status, the error and its remote stack printed, no orphan",
+    async () => {
+      const r = await run(["-n", "3", FIXTURE, "throws"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/scoop: main failed \(on peer \w+\): BadInput: cannot take 9/);
+      expect(r.stderr).toMatch(/\n\s+at .*fail/); // the stack of the task that threw, remotely
+      expect(await noneLeft(r.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    test(`${signal} to the launcher stops every peer`, async () => {
+      const p = start(["-n", "3", FIXTURE, "hang"]);
+      await p.waitFor(/ready 3/);
+      expect(processesTagged(p.tag).length).toBe(3);
+      p.child.kill(signal);
+      expect(await p.exited).toBe(signal === "SIGINT" ? 130 : 143);
+      expect(await noneLeft(p.tag)).toEqual([]);
+    }, TIMEOUT);
+  }
+
+  test("a peer killed outright leaves no orphan behind", async () => {
+    const p = start(["-n", "3", FIXTURE, "hang"]);
+    await p.waitFor(/ready 3/);
+    p.child.kill("SIGKILL");
+    await p.exited;
+    // The children notice their launcher's end on stdin and leave by themselves.
+    expect(await noneLeft(p.tag)).toEqual([]);
+  }, TIMEOUT);
+
+  test(
+    "a peer in a 10 s synchronous task does not stop the others finishing the rest",
+    async () => {
+      const r = await run(["-n", "3", FIXTURE, "blocking", "10000"]);
+      if (r.code !== 0) throw new Error(r.stderr);
+      expect(lastJson(r.stdout)).toEqual({ allShortBeforeLong: true, shorts: 60 });
+    },
+    TIMEOUT,
+  );
+});

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MembershipError } from "../errors.ts";
+import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
 import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
@@ -83,6 +83,9 @@ export class Peer {
   /** Called when the grid tells this peer to stop, or a membership check fails. */
   onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
 
+  /** The origin's peer id, once linked to it (worker peers). */
+  #originId: string | undefined;
+
   private constructor(options: PeerOptions) {
     this.#options = options;
   }
@@ -99,7 +102,10 @@ export class Peer {
         listen: options.listen,
       },
       {
-        onPeerUp: (id, hello) => peer.#onPeerUp(id, hello.load),
+        onPeerUp: (id, hello) => {
+          if (hello.origin) peer.#originId = id;
+          peer.#onPeerUp(id, hello.load);
+        },
         onPeerDown: (id, error) => peer.#onPeerDown(id, error),
         onMessage: (from, m) => peer.#onMessage(from, m),
         onRefused: (id, error) => peer.#onRefused(id, error),
@@ -509,6 +515,15 @@ export class Peer {
 
   #onPeerDown(id: string, error?: Error): void {
     log.debug(`peer ${id} left${error ? `: ${error.message}` : ""}`);
+    if (id === this.#originId) {
+      // The job is the origin's: without it no result has anywhere to go. Leave too.
+      this.onStop({ ok: false, error: new GridError(`the origin ${id} left the grid`) });
+      return;
+    }
+    if (!this.#options.origin && this.#mesh.peers().length === 0) {
+      this.onStop({ ok: false, error: new GridError(`lost the link to every peer of the grid`) });
+      return;
+    }
     this.#loads.delete(id);
     if (this.#stealing === id) this.#stealing = undefined;
     // Tasks we own that it held are queued again: nothing is lost when a thief dies.

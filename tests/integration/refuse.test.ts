@@ -39,13 +39,16 @@ afterAll(() => {
 });
 
 describe("refusal at the handshake", () => {
-  test("a peer with the grid's key joins and is served (control case)", async () => {
+  test("a peer with the grid's key joins, is served, and leaves when the origin dies", async () => {
     const addr = await startOrigin();
     const joiner = start(["-v", "--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
     await joiner.waitFor(/joined grid "scoop"/);
     await origin!.waitFor(/joined \(2 peers\)/);
-    joiner.child.kill("SIGTERM");
-    await joiner.exited;
+    await joiner.waitFor(/joined \(2 peers\)/);
+    origin!.child.kill("SIGKILL");
+    const status = await joiner.exited;
+    if (status !== 1) throw new Error(`status ${status}: ${joiner.stderr}`);
+    expect(joiner.stderr).toMatch(/scoop: error: .*the origin \w+ left the grid/);
     expect(await noneLeft(joiner.tag)).toEqual([]);
   }, TIMEOUT);
 

@@ -319,7 +319,9 @@ export class Peer {
   #stealable(): number {
     const claimed = Atomics.load(this.#claim, 0);
     const unstarted = claimed < 0 ? 0 : this.#nextIdx - claimed;
-    return this.#deque.length + Math.max(0, unstarted - 1);
+    // Every unstarted task counts, even the next one: the executor may be stuck in a long
+    // synchronous task, and a single task left behind it would wait that long for nothing.
+    return this.#deque.length + Math.max(0, unstarted);
   }
 
   #noteLoad(): void {

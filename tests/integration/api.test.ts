@@ -53,6 +53,7 @@ describe("API on a 3-peer grid", () => {
     expect(out.registered).toBe(40);
     expect(out.size).toBe(3);
     expect(out.isOrigin).toBe(true);
+    expect(out.shutdown).toEqual({ queuedCancelled: true, submitAfter: "GridError" });
   }, TIMEOUT);
 
   test("cancel: queued tasks cancel, started ones do not", async () => {

@@ -4,6 +4,7 @@
  *
  *     bun cli.ts -n 2 bench/apps/tiny.ts 10000
  */
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { futures, grid, run } from "../../mod.ts";
 
@@ -24,8 +25,20 @@ export async function main(args: string[]): Promise<void> {
     best = Math.min(best, s);
   }
   process.stdout.write(
-    JSON.stringify({ n, peers: grid.size, seconds: best, tasksPerSecond: n / best }) + "\n",
+    JSON.stringify({
+      n,
+      peers: grid.size,
+      seconds: best,
+      tasksPerSecond: n / best,
+      originPeakRssMB: peakRssMB(),
+    }) + "\n",
   );
+}
+
+/** This process's peak resident set size (the origin: main runs in its executor thread). */
+export function peakRssMB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
 if (import.meta.main) run(main);

@@ -58,6 +58,8 @@ let flushScheduled = false;
 interface Slot {
   waits: number;
   done: boolean;
+  /** Listens on every future the task waits on (one function per task, not per future). */
+  listener?: () => void;
 }
 const slots = new AsyncLocalStorage<Slot>();
 /** Tasks may start while fewer than this many run without being blocked on futures. */
@@ -72,9 +74,11 @@ function onWait(future: Future<unknown>): void {
     active--;
     if (active < ACTIVE_LIMIT) scheduleFlush(); // starts queued tasks, or asks for more
   }
-  future._listen(() => {
-    if (--slot.waits === 0 && !slot.done) active++;
-  });
+  future._listen(
+    slot.listener ??= () => {
+      if (--slot.waits === 0 && !slot.done) active++;
+    },
+  );
 }
 
 /** Leave the slot of a task that settled. */

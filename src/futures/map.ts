@@ -36,7 +36,7 @@ export type IterablesOf<A extends unknown[]> = { [K in keyof A]: Iterable<A[K]> 
  */
 export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
   readonly #futures: Future<T>[];
-  #listeners: DoneCallback<T>[] | undefined; // until finished, to remove them
+  #listener: DoneCallback<T> | undefined; // one for every future, until finished
   #frontier = 0; // futures[0 .. frontier) finished with a value
   #cutoff: number; // lowest index known to have failed (futures.length if none)
   #stop: { reason: unknown } | undefined; // set once finished with an error
@@ -50,7 +50,8 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
   constructor(futures: Future<T>[], options: MapOptions) {
     this.#futures = futures;
     this.#cutoff = futures.length;
-    this.#listeners = futures.map((_, i) => (f: Future<T>) => this.#onDone(i, f));
+    // One shared callback, not one closure per call: a map of a million items stays small.
+    this.#listener = (f: Future<T>) => this.#onDone(f);
     if (options.signal?.aborted) {
       this.#finish({ reason: options.signal.reason });
       return;
@@ -63,7 +64,10 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
       );
     }, (reason) => this.#finish({ reason }));
     // Callbacks of futures already done run at once: the frontier advances as they are added.
-    futures.forEach((f, i) => this.#listeners && f.addDoneCallback(this.#listeners[i]));
+    for (const f of futures) {
+      if (this.#listener === undefined) break;
+      f.addDoneCallback(this.#listener);
+    }
     if (futures.length === 0) this.#finish(undefined);
   }
 
@@ -125,9 +129,11 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
     return true;
   }
 
-  #onDone(i: number, f: Future<T>): void {
+  #onDone(f: Future<T>): void {
     if (this.#finished) return;
-    if (f._failed() && i < this.#cutoff) {
+    // Only a failure needs the call's index (rare, and the map finishes soon after).
+    const i = f._failed() ? this.#futures.indexOf(f, this.#frontier) : -1;
+    if (i >= 0 && i < this.#cutoff) {
       // Results after a failure are never used: cancel the calls not started yet.
       for (let j = i + 1; j < this.#cutoff; j++) this.#drop(j);
       this.#cutoff = i;
@@ -151,7 +157,7 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
     if (stop !== undefined) {
       for (let j = this.#frontier; j < this.#futures.length; j++) this.#drop(j);
     }
-    this.#listeners = undefined;
+    this.#listener = undefined;
     this.#settlePromise?.();
     this.#wake();
   }
@@ -159,7 +165,7 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
   /** Detach from call `j` and cancel it if it has not started. */
   #drop(j: number): void {
     const f = this.#futures[j];
-    if (this.#listeners !== undefined && !f.done()) f.removeDoneCallback(this.#listeners[j]);
+    if (this.#listener !== undefined && !f.done()) f.removeDoneCallback(this.#listener);
     f.cancel();
   }
 

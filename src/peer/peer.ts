@@ -416,7 +416,7 @@ export class Peer {
     const owned = this.#table.get(seq);
     if (owned === undefined) return;
     this.#table.settle(seq);
-    if (owned.holder === undefined) this.#deque.kill(owned.record);
+    if (owned.holder === undefined) this.#deque.kill(owned);
     else this.#mesh.send(owned.holder, { t: "cancel", seqs: [seq] });
   }
 

@@ -20,6 +20,8 @@ export interface TaskRecord {
   dead?: boolean;
   /** Set while the record sits in a deque. */
   queued?: boolean;
+  /** Owner side: the peer a thief handed it to, while it runs there. */
+  holder?: string;
 }
 
 /** Double-ended queue of {@link TaskRecord}s. */

@@ -7,13 +7,12 @@
 import process from "node:process";
 import { Packr } from "msgpackr";
 
-// deno-lint-ignore no-explicit-any
-const { Encoder } = await import("cbor-x" as string).catch(() => {
+type Codec = { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown };
+const cbor = await import("cbor-x" as string).catch(() => {
   console.error("cbor-x is not installed: npm install --no-save cbor-x@1.6.9");
   process.exit(2);
-}) as any;
-
-type Codec = { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown };
+}) as { Encoder: new (options: Record<string, unknown>) => Codec };
+const { Encoder } = cbor;
 const codecs: Record<string, Codec> = {
   "msgpackr structured clone": new Packr({ structuredClone: true }),
   "msgpackr records off": new Packr({ structuredClone: true, useRecords: false }),

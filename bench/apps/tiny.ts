@@ -4,9 +4,8 @@
  *
  *     bun cli.ts -n 2 bench/apps/tiny.ts 10000
  */
-import { readFileSync } from "node:fs";
-import process from "node:process";
 import { futures, grid, run } from "../../mod.ts";
+import { emit, statusMB } from "./_util.ts";
 
 export function inc(x: number): number {
   return x + 1;
@@ -24,21 +23,14 @@ export async function main(args: string[]): Promise<void> {
     if (out.length !== n || out[n - 1] !== n) throw new Error("wrong result");
     best = Math.min(best, s);
   }
-  process.stdout.write(
-    JSON.stringify({
-      n,
-      peers: grid.size,
-      seconds: best,
-      tasksPerSecond: n / best,
-      originPeakRssMB: peakRssMB(),
-    }) + "\n",
-  );
-}
-
-/** This process's peak resident set size (the origin: main runs in its executor thread). */
-export function peakRssMB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  // main runs in the origin's executor thread: this process is the origin peer.
+  emit({
+    n,
+    peers: grid.size,
+    seconds: best,
+    tasksPerSecond: n / best,
+    originPeakRssMB: statusMB("VmHWM"),
+  });
 }
 
 if (import.meta.main) run(main);

@@ -151,12 +151,21 @@ function drain(): void {
   scheduleFlush();
 }
 
+/** Set once the next batch was asked for ahead of time; cleared when a batch arrives. */
+let prefetched = false;
+
 function startQueued(): void {
   while (head < queue.length && active < ACTIVE_LIMIT) {
     const task = queue[head];
     const idx = task[4];
     if (Atomics.compareExchange(claim, 0, idx, idx + 1) !== idx) break; // revoked
     queue[head++] = undefined as unknown as RunTask;
+    // Starting the last task handed: ask for the next batch now, so that it arrives while this
+    // one computes instead of after (a long task strands nothing: unstarted tasks are revoked).
+    if (head === queue.length && !prefetched) {
+      prefetched = true;
+      flush();
+    }
     start(task);
   }
   if (head >= queue.length) {
@@ -307,6 +316,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.t) {
     case "run":
+      prefetched = false;
       for (const task of m.tasks) queue.push(task);
       drain();
       break;

@@ -47,6 +47,14 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
+  // Join only once the executor has loaded the entry module: a peer that links earlier is
+  // counted in, gets told of work, and cannot take any for the time the import takes.
+  try {
+    await peer.ready;
+  } catch (err) {
+    await peer.stop();
+    throw err;
+  }
   let joined = false;
   let lastError: GridError | undefined;
   for (const addr of options.bootstrap) {
@@ -63,8 +71,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     throw lastError ?? new GridError("Cannot join the grid: no bootstrap address given");
   }
   log.info(`peer ${peer.id} joined grid "${options.grid}"`);
-  const ready = peer.ready.then(() => undefined, (err: Error) => ({ ok: false, error: err }));
-  const outcome = await Promise.race([stopped.promise, ready.then((r) => r ?? stopped.promise)]);
+  const outcome = await stopped.promise;
   await peer.stop();
   if (!outcome.ok && outcome.error) throw outcome.error;
   return 0;

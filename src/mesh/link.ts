@@ -13,6 +13,8 @@ import { logger } from "../log.ts";
 import type { Message } from "./frames.ts";
 
 const log = logger("link");
+/** Frames larger than this leave in slices of this size, one per turn of the event loop. */
+const SEND_SLICE = 256 * 1024;
 
 /** Largest frame a peer may send, in bytes. Larger frames close the link. */
 export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
@@ -35,6 +37,9 @@ export class Link {
   #outbox: unknown[] = [];
   #flushScheduled = false;
   #waitingDrain = false;
+  /** The frame being sent in slices, and how much of it is out. */
+  #sending: Uint8Array | undefined;
+  #sendingAt = 0;
   #closed = false;
   // Receive buffer: chunks not yet consumed as whole frames.
   #chunks: Uint8Array[] = [];
@@ -78,7 +83,21 @@ export class Link {
   /** Send what is queued now, then close the stream for writing. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flush();
+    // Everything queued goes out now, slices and all: the stream buffers what it cannot send.
+    this.#waitingDrain = false;
+    for (;;) {
+      if (this.#sending !== undefined) {
+        try {
+          this.#stream.send(this.#sending.subarray(this.#sendingAt));
+        } catch {
+          break;
+        }
+        this.#sending = undefined;
+      }
+      if (this.#outbox.length === 0) break;
+      this.#flush();
+      this.#waitingDrain = false;
+    }
     this.#closed = true;
     try {
       await this.#stream.close();
@@ -96,27 +115,52 @@ export class Link {
 
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#closed || this.#outbox.length === 0 || this.#waitingDrain) return;
-    const batch = this.#outbox;
-    this.#outbox = [];
-    const body = encodeFrame(batch);
-    const frame = new Uint8Array(4 + body.byteLength);
-    new DataView(frame.buffer).setUint32(0, body.byteLength);
-    frame.set(body, 4);
-    let ok: boolean;
-    try {
-      ok = this.#stream.send(frame);
-    } catch (err) {
-      this.#finish(err as Error);
-      return;
+    if (this.#closed || this.#waitingDrain) return;
+    if (this.#sending === undefined) {
+      if (this.#outbox.length === 0) return;
+      const batch = this.#outbox;
+      this.#outbox = [];
+      const body = encodeFrame(batch);
+      const frame = new Uint8Array(4 + body.byteLength);
+      new DataView(frame.buffer).setUint32(0, body.byteLength);
+      frame.set(body, 4);
+      this.#sending = frame;
+      this.#sendingAt = 0;
     }
-    if (!ok) {
-      this.#waitingDrain = true;
-      this.#stream.onDrain().then(() => {
-        this.#waitingDrain = false;
-        this.#flush();
-      }, (err) => this.#finish(err));
+    // A large frame goes out in slices, each one after the stream has drained the previous:
+    // Noise encrypts what is sent synchronously, and slicing lets the receiver decrypt one
+    // slice while the next is encrypted, instead of waiting for the whole frame.
+    const frame = this.#sending;
+    while (this.#sendingAt < frame.byteLength) {
+      const slice = frame.subarray(this.#sendingAt, this.#sendingAt + SEND_SLICE);
+      this.#sendingAt += slice.byteLength;
+      let ok: boolean;
+      try {
+        ok = this.#stream.send(slice);
+      } catch (err) {
+        this.#finish(err as Error);
+        return;
+      }
+      if (!ok) {
+        this.#waitingDrain = true;
+        this.#stream.onDrain().then(() => {
+          this.#waitingDrain = false;
+          this.#flush();
+        }, (err) => this.#finish(err));
+        return;
+      }
+      if (this.#sendingAt < frame.byteLength) {
+        // Let the event loop breathe (and the receiver start decrypting) between slices.
+        this.#waitingDrain = true;
+        setImmediate(() => {
+          this.#waitingDrain = false;
+          this.#flush();
+        });
+        return;
+      }
     }
+    this.#sending = undefined;
+    if (this.#outbox.length > 0) this.#flush();
   }
 
   #receive(chunk: Uint8Array): void {

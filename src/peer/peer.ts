@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
 import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
@@ -152,9 +153,19 @@ export class Peer {
   }
 
   /** Close links, stop the worker and the node. Idempotent. */
+  /**
+   * Counters of this peer's scheduling, for benchmarks and debugging: steal requests sent,
+   * how many brought tasks back, tasks received that way, and tasks handed to the executor.
+   */
+  readonly stats = { steals: 0, stealHits: 0, stolenTasks: 0, tasksRun: 0, tasksGiven: 0 };
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // SCOOP_STATS=1: each peer prints its counters on the way out (bench/ reads them).
+    if (process.env.SCOOP_STATS) {
+      process.stderr.write(`scoop-stats ${JSON.stringify({ peer: this.id, ...this.stats })}\n`);
+    }
     this.#worker.terminate();
     await this.#mesh.stop();
   }
@@ -288,11 +299,15 @@ export class Peer {
       }
     }
     this.#hungry = false;
+    this.stats.tasksRun += tasks.length;
     this.#batchSentAt = performance.now();
     this.#batchCount = tasks.length;
     this.#post({ t: "run", tasks });
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();
+    // The deque just ran dry while the executor still has work: steal ahead, so that the
+    // reply arrives before the executor is idle (a round trip on a loaded host takes ms).
+    if (this.#deque.length === 0) this.#steal(2);
   }
 
   /** Take back handed tasks the worker has not started (it is stuck in a long task). */
@@ -336,11 +351,13 @@ export class Peer {
     });
   }
 
-  #steal(): void {
+  /** Ask one peer, picked at random by load, for work; only peers with `min` tasks or more. */
+  #steal(min = 1): void {
     if (this.#stealing !== undefined) return;
-    const victim = pickVictim(this.#loads);
+    const victim = pickVictim(this.#loads, Math.random, min);
     if (victim === undefined) return; // sleep until some peer gossips work
     this.#stealing = victim;
+    this.stats.steals++;
     if (!this.#mesh.send(victim, { t: "steal" })) {
       this.#stealing = undefined;
       this.#loads.delete(victim);
@@ -368,12 +385,17 @@ export class Peer {
         this.#foreign.delete(`${r.owner}/${r.seq}`);
       }
     }
+    this.stats.tasksGiven += tasks.length;
     this.#mesh.send(thief, { t: "tasks", owners, tasks, load: this.#stealable() });
     if (tasks.length > 0) this.#noteLoad();
   }
 
   #onTasks(from: string, m: Extract<Message, { t: "tasks" }>): void {
     if (this.#stealing === from) this.#stealing = undefined;
+    if (m.tasks.length > 0) {
+      this.stats.stealHits++;
+      this.stats.stolenTasks += m.tasks.length;
+    }
     this.#loads.set(from, m.load);
     const me = this.id;
     for (const [o, seq, name, args] of m.tasks) {

@@ -11,18 +11,20 @@
  *
  * @param loads gossiped load estimate (stealable tasks) per peer id
  * @param random a source of numbers in [0, 1)
+ * @param min only peers reporting at least this many tasks are candidates (1: any work)
  */
 export function pickVictim(
   loads: ReadonlyMap<string, number>,
   random: () => number = Math.random,
+  min = 1,
 ): string | undefined {
   let total = 0;
-  for (const n of loads.values()) if (n > 0) total += n;
+  for (const n of loads.values()) if (n >= min) total += n;
   if (total === 0) return undefined;
   let r = random() * total;
   let last: string | undefined;
   for (const [id, n] of loads) {
-    if (n <= 0) continue;
+    if (n < min) continue;
     last = id;
     r -= n;
     if (r < 0) return id;

@@ -93,3 +93,11 @@ describe("steal policy", () => {
     expect(worthGossiping(sent, now)).toBe(worth);
   });
 });
+
+describe("pickVictim with a minimum load", () => {
+  test("peers below the minimum are never picked", () => {
+    const loads = new Map([["a", 1], ["b", 3]]);
+    for (const r of [0, 0.3, 0.99]) expect(pickVictim(loads, () => r, 2)).toBe("b");
+    expect(pickVictim(new Map([["a", 1]]), () => 0.5, 2)).toBeUndefined();
+  });
+});

@@ -13,7 +13,6 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { UsageError } from "./src/errors.ts";
 import { launch } from "./src/launcher/launch.ts";
-import { joinGrid } from "./src/launcher/join.ts";
 import { loadEntry } from "./src/launcher/entry.ts";
 import { configuredKey } from "./src/launcher/secret.ts";
 import { report } from "./src/launcher/report.ts";
@@ -138,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
     if (key === undefined) {
       throw new UsageError("--join needs the grid's key: --secret-file F or SCOOP_SECRET");
     }
+    const { joinGrid } = await import("./src/launcher/join.ts");
     return await joinGrid({
       entry: loadEntry(entry),
       grid: values.grid ?? "scoop",

@@ -21,14 +21,13 @@ export type ToWorker =
   | {
     t: "init";
     entry: string;
-    peerId: string;
     isOrigin: boolean;
-    size: number;
     level: Level;
-    prefix: string;
     /** One Int32 slot: index of the next handed task the worker may start (see claim()). */
     claim: SharedArrayBuffer;
   }
+  /** The peer's id, once its node is up (right after init; before any task). */
+  | { t: "identity"; peerId: string; prefix: string }
   | { t: "main"; args: string[] }
   | { t: "run"; tasks: RunTask[] }
   | { t: "revoked"; from: number; to: number }
@@ -62,3 +61,33 @@ export type FromWorker =
  * are given back, so that idle peers can steal them.
  */
 export const CLAIM_SLOT = 0;
+
+/** Byte strings up to this size share one buffer per message (larger ones travel alone). */
+const PACK_LIMIT = 4096;
+
+/**
+ * Prepare the byte strings at `entries[i][at]` for `postMessage`, which copies the whole
+ * buffer under every view it meets: small ones are copied into one shared buffer (a message
+ * then carries one buffer instead of thousands, which spares the receiving thread a thousand
+ * small allocations per batch), and a large one that is a view into a bigger buffer (a frame,
+ * a batch) gets a buffer of its own, so that only its bytes travel.
+ */
+export function packBytes(entries: unknown[][], at: number): void {
+  let total = 0;
+  for (const e of entries) {
+    const b = e[at] as Uint8Array;
+    if (b.byteLength <= PACK_LIMIT) total += b.byteLength;
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const e of entries) {
+    const b = e[at] as Uint8Array;
+    if (b.byteLength > PACK_LIMIT) {
+      if (b.buffer.byteLength > 2 * b.byteLength + 65536) e[at] = b.slice();
+      continue;
+    }
+    all.set(b, off);
+    e[at] = all.subarray(off, off + b.byteLength);
+    off += b.byteLength;
+  }
+}

@@ -17,7 +17,7 @@ import { decodeValue, encodeValue } from "../codec/mod.ts";
 import { GridError } from "../errors.ts";
 import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
-import { _setWaitHook, Future } from "../futures/future.ts";
+import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
 import { context, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
@@ -29,6 +29,7 @@ import type {
   SubmitTask,
   ToWorker,
 } from "./protocol.ts";
+import { packBytes } from "./protocol.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
 import { UnknownTaskError } from "../errors.ts";
 
@@ -67,24 +68,64 @@ const ACTIVE_LIMIT = 1;
 /** Running tasks that are not blocked on futures. */
 let active = 0;
 
-function onWait(future: Future<unknown>): void {
+function onWait<C>(future: Future<unknown>, callback?: C): C | undefined {
   const slot = slots.getStore();
-  if (slot === undefined || slot.done) return;
+  if (slot === undefined || slot.done) return undefined;
   if (slot.waits++ === 0) {
     active--;
-    if (active < ACTIVE_LIMIT) scheduleFlush(); // starts queued tasks, or asks for more
+    progress();
+    if (active < limit()) scheduleFlush(); // starts queued tasks, or asks for more
   }
   future._listen(
     slot.listener ??= () => {
       if (--slot.waits === 0 && !slot.done) active++;
     },
   );
+  if (typeof callback !== "function") return undefined;
+  // The callback runs in this task's context: futures it waits on next are this task's too
+  // (mapReduce, wait and asCompleted continue from done callbacks, not from promises).
+  const wrapped = (f: Future<unknown>) => slots.run(slot, callback as (f: unknown) => void, f);
+  (wrapped as unknown as { [ORIGINAL]: unknown })[ORIGINAL] = callback;
+  return wrapped as C;
+}
+
+/**
+ * The safety net of the one-active-task rule. Whether a suspended task waits on futures is
+ * inferred (see `onWait`); if that inference is ever wrong, a peer could wait forever for a
+ * task it will not start. So when the executor has made no progress (no task started, finished
+ * or blocked) for WATCHDOG_MS while a task holds the slot, it lets one more task start.
+ */
+const WATCHDOG_MS = 250;
+let allowance = 0;
+let progressMark = 0;
+let watchdog: ReturnType<typeof setTimeout> | undefined;
+
+function limit(): number {
+  return ACTIVE_LIMIT + allowance;
+}
+
+function progress(): void {
+  progressMark++;
+  if (active <= 0) allowance = 0;
+  if (active >= limit() && watchdog === undefined) {
+    const mark = progressMark;
+    watchdog = setTimeout(() => {
+      watchdog = undefined;
+      if (mark !== progressMark || active < limit()) return progress();
+      allowance++;
+      log.debug(
+        `no progress for ${WATCHDOG_MS} ms while ${active} task(s) hold the slot: one more may start`,
+      );
+      scheduleFlush();
+    }, WATCHDOG_MS);
+  }
 }
 
 /** Leave the slot of a task that settled. */
 function release(slot: Slot): void {
   slot.done = true;
   if (slot.waits === 0) active--;
+  progress();
 }
 
 // Handed tasks not started yet, in run-index order.
@@ -103,8 +144,10 @@ function scheduleFlush(): void {
 
 function flush(): void {
   flushScheduled = false;
-  if (head < queue.length && active < ACTIVE_LIMIT) startQueued();
-  const hungry = head >= queue.length && active < ACTIVE_LIMIT;
+  if (head < queue.length && active < limit()) startQueued();
+  const hungry = head >= queue.length && active < limit();
+  packBytes(submitBuf, 2);
+  packBytes(doneBuf, 2);
   post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry });
   submitBuf = [];
   doneBuf = [];
@@ -155,7 +198,7 @@ function drain(): void {
 let prefetched = false;
 
 function startQueued(): void {
-  while (head < queue.length && active < ACTIVE_LIMIT) {
+  while (head < queue.length && active < limit()) {
     const task = queue[head];
     const idx = task[4];
     if (Atomics.compareExchange(claim, 0, idx, idx + 1) !== idx) break; // revoked
@@ -189,6 +232,7 @@ function start(task: RunTask): void {
   let value: unknown;
   const slot: Slot = { waits: 0, done: false };
   active++;
+  progress();
   try {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
@@ -253,15 +297,15 @@ function resolve(r: Resolution[], started: number[]): void {
   }
 }
 
+const identified = Promise.withResolvers<void>();
 let constId = 0;
 const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }>();
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
-  configureLog({ level: m.level, prefix: m.prefix });
+  configureLog({ level: m.level });
   claim = new Int32Array(m.claim);
-  context.peerId = m.peerId;
   context.isOrigin = m.isOrigin;
-  context.size = m.size;
+  context.size = 1;
   context.hooks = {
     broadcastConsts(entries) {
       const id = ++constId;
@@ -284,6 +328,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
     return;
   }
   registerModule(entryExports);
+  await identified.promise; // ready means: loaded, and knows who it is
   post({ t: "ready", hasMain: mainFunction() !== undefined });
 }
 
@@ -297,6 +342,7 @@ async function runMain(args: string[]): Promise<void> {
   let payload: Uint8Array;
   const slot: Slot = { waits: 0, done: false };
   active++;
+  progress();
   try {
     const value = await slots.run(slot, mainFunction()!, args);
     try {
@@ -342,6 +388,11 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     }
     case "size":
       context.size = m.n;
+      break;
+    case "identity":
+      context.peerId = m.peerId;
+      configureLog({ prefix: m.prefix });
+      identified.resolve();
       break;
     case "main":
       void runMain(m.args);

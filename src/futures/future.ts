@@ -51,12 +51,18 @@ export function isFuture(value: unknown): value is Future<unknown> {
 /**
  * Called whenever someone starts waiting on a pending future (`then`, `addDoneCallback`, and so
  * every `wait`, `asCompleted` and `map` built on them). The executor uses it to learn that the
- * running task is blocked on the grid, so its peer may start another task meanwhile.
+ * running task is blocked on the grid, so its peer may start another task meanwhile. For a done
+ * callback it may return a replacement that runs the callback in the waiting task's context, so
+ * that what the callback waits on next is counted for that task too (promises do the same for
+ * `await` on their own).
  */
-let waitHook: ((future: Future<unknown>) => void) | undefined;
+export type WaitHook = <C>(future: Future<unknown>, callback?: C) => C | undefined;
+/** A replacement callback made by the wait hook points at the original (for removal). */
+export const ORIGINAL: unique symbol = Symbol.for("scoop.future.originalCallback");
+let waitHook: WaitHook | undefined;
 
-/** @internal Install the executor's wait hook (see `waitHook`). */
-export function _setWaitHook(hook: ((future: Future<unknown>) => void) | undefined): void {
+/** @internal Install the executor's wait hook (see `WaitHook`). */
+export function _setWaitHook(hook: WaitHook | undefined): void {
   waitHook = hook;
 }
 
@@ -204,7 +210,7 @@ export class Future<T> implements PromiseLike<T> {
       );
     }
     if (this.#state >= FINISHED) return this.#call(callback);
-    if (waitHook !== undefined) waitHook(this as Future<unknown>);
+    if (waitHook !== undefined) callback = waitHook(this as Future<unknown>, callback) ?? callback;
     this._listen(callback);
   }
 
@@ -233,10 +239,12 @@ export class Future<T> implements PromiseLike<T> {
    */
   removeDoneCallback(callback: DoneCallback<T>): boolean {
     const cbs = this.#callbacks;
-    if (cbs === callback) this.#callbacks = undefined;
+    const same = (c: unknown) =>
+      c === callback || (c as { [ORIGINAL]?: unknown } | undefined)?.[ORIGINAL] === callback;
+    if (typeof cbs === "function" && same(cbs)) this.#callbacks = undefined;
     else if (typeof cbs === "function" || cbs === undefined) return false;
     else {
-      const i = cbs.indexOf(callback);
+      const i = cbs.findIndex(same);
       if (i < 0) return false;
       cbs.splice(i, 1);
     }

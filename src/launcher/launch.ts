@@ -13,7 +13,7 @@ import { decodeValue } from "../codec/mod.ts";
 import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
 import { type Level, logger, logLevel } from "../log.ts";
-import { Peer } from "../peer/peer.ts";
+import type { Peer as PeerType } from "../peer/peer.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import { loadEntry } from "./entry.ts";
@@ -63,27 +63,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const entry = loadEntry(options.entry);
   const key = options.key ?? freshKey();
   const grid = options.grid ?? "scoop";
-  const peer = await Peer.start({
-    entry: entry.url,
-    app: entry.hash,
-    grid,
-    key,
-    origin: true,
-    listen: options.listen,
-  });
-  const addrs = peer.addresses();
-  log.info(`grid "${grid}" origin ${peer.id} listening on ${addrs.join(" ")}`);
-
+  // Children start first: their runtime and module loading (most of a peer's start-up)
+  // overlaps with this peer's own; they wait for their config on stdin.
   const children: ChildProcess[] = [];
   const exits: Promise<number>[] = [];
   const early = Promise.withResolvers<never>();
   let ending = false;
-  const config: ChildConfig = {
-    key: toHex(key),
-    grid,
-    bootstrap: addrs,
-    level: logLevel() as Level,
-  };
   for (let i = 1; i < workers; i++) {
     const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], options.runtime ?? runtime);
     const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"] });
@@ -110,8 +95,27 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       }),
     );
     child.stdin!.on("error", () => {}); // a child that died is reported through "exit"
-    child.stdin!.write(JSON.stringify(config) + "\n");
   }
+  // libp2p is imported only now, while the children load: most of a peer's start-up is import.
+  const { Peer } = await import("../peer/peer.ts");
+  const peer: PeerType = await Peer.start({
+    entry: entry.url,
+    app: entry.hash,
+    grid,
+    key,
+    origin: true,
+    listen: options.listen,
+  });
+  const addrs = peer.addresses();
+  log.info(`grid "${grid}" origin ${peer.id} listening on ${addrs.join(" ")}`);
+
+  const config: ChildConfig = {
+    key: toHex(key),
+    grid,
+    bootstrap: addrs,
+    level: logLevel() as Level,
+  };
+  for (const child of children) child.stdin!.write(JSON.stringify(config) + "\n");
   early.promise.catch(() => {});
 
   const killAll = (signal: NodeJS.Signals) => {

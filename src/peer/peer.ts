@@ -13,6 +13,7 @@ import { logger, logLevel } from "../log.ts";
 import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { FromWorker, Resolution, RunTask, ToWorker } from "../executor/protocol.ts";
+import { packBytes } from "../executor/protocol.ts";
 import { ResultTable } from "../results/table.ts";
 import { TaskDeque, type TaskRecord } from "../scheduler/deque.ts";
 import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
@@ -94,6 +95,8 @@ export class Peer {
   /** Start the node and the executor worker; resolves once the entry module is loaded. */
   static async start(options: PeerOptions): Promise<Peer> {
     const peer = new Peer(options);
+    // The executor starts loading the entry module at once, while the node starts.
+    peer.#startWorker();
     peer.#mesh = await Mesh.start(
       {
         grid: options.grid,
@@ -113,7 +116,7 @@ export class Peer {
         load: () => peer.#stealable(),
       },
     );
-    peer.#startWorker();
+    peer.#post({ t: "identity", peerId: peer.id, prefix: peer.id.slice(-6) });
     return peer;
   }
 
@@ -187,11 +190,8 @@ export class Peer {
     this.#post({
       t: "init",
       entry: this.#options.entry,
-      peerId: this.id,
       isOrigin: this.#options.origin,
-      size: this.size,
       level: logLevel(),
-      prefix: this.id.slice(-6),
       claim: this.#claim.buffer as SharedArrayBuffer,
     });
   }
@@ -302,6 +302,7 @@ export class Peer {
     this.stats.tasksRun += tasks.length;
     this.#batchSentAt = performance.now();
     this.#batchCount = tasks.length;
+    packBytes(tasks, 3);
     this.#post({ t: "run", tasks });
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();
@@ -428,6 +429,7 @@ export class Peer {
     setImmediate(() => {
       this.#resolveScheduled = false;
       if (this.#resolveBuf.length === 0 && this.#startedBuf.length === 0) return;
+      packBytes(this.#resolveBuf, 2);
       this.#post({ t: "resolve", r: this.#resolveBuf, started: this.#startedBuf });
       this.#resolveBuf = [];
       this.#startedBuf = [];

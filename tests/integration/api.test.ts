@@ -105,6 +105,16 @@ describe("API on a 3-peer grid", () => {
     expect(out).toEqual({ ok: true, copies: 6, bytes: 8 * 1024 * 1024 });
   }, TIMEOUT);
 
+  test("mapReduce of async tasks, again and again, never stalls", async () => {
+    const out = await scenario("reduceMany", ["8"]);
+    expect(out).toEqual({ sums: [328350], rounds: 8 });
+  }, TIMEOUT);
+
+  test("a task waiting on something the executor cannot see does not stall its peer", async () => {
+    const out = await scenario("crossWait", [], 1);
+    expect(out).toEqual({ waiting: "through", opener: 2 });
+  }, TIMEOUT);
+
   test("work reaches every peer", async () => {
     const out = await scenario("spread", ["150"]);
     expect(out).toEqual({ peers: 3, size: 3 });

@@ -47,6 +47,11 @@ export type FromWorker =
     cancel: number[];
     /** The worker has nothing left to start. */
     hungry: boolean;
+    /**
+     * How many "run" messages the worker had received when it wrote this. The mesh thread
+     * believes `hungry` only if that is every run it sent: an older hunger was already fed.
+     */
+    runs: number;
   }
   | { t: "setConst"; id: number; entries: [string, Uint8Array][] }
   | { t: "mainDone"; ok: 0 | 1; payload: Uint8Array }
@@ -61,6 +66,15 @@ export type FromWorker =
  * are given back, so that idle peers can steal them.
  */
 export const CLAIM_SLOT = 0;
+
+/**
+ * The second Int32 slot of the same buffer: 1 while the worker cannot start a handed task now
+ * (it is inside a task's synchronous code, or its running tasks hold the slot), 0 otherwise.
+ * The mesh thread revokes handed tasks, and counts them as stealable, only while it is 1: a
+ * worker that is free will start them as soon as their message arrives, and revoking those
+ * made a large task bounce between two idle peers.
+ */
+export const BUSY_SLOT = 1;
 
 /** Byte strings up to this size share one buffer per message (larger ones travel alone). */
 const PACK_LIMIT = 4096;

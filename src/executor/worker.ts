@@ -29,7 +29,7 @@ import type {
   SubmitTask,
   ToWorker,
 } from "./protocol.ts";
-import { packBytes } from "./protocol.ts";
+import { BUSY_SLOT, packBytes } from "./protocol.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
 import { UnknownTaskError } from "../errors.ts";
 
@@ -104,8 +104,14 @@ function limit(): number {
   return ACTIVE_LIMIT + allowance;
 }
 
+/** Tell the mesh thread whether this executor could start a handed task right now. */
+function publishBusy(inSync: boolean): void {
+  Atomics.store(claim, BUSY_SLOT, inSync || active >= limit() ? 1 : 0);
+}
+
 function progress(): void {
   progressMark++;
+  publishBusy(false);
   if (active <= 0) allowance = 0;
   if (active >= limit() && watchdog === undefined) {
     const mark = progressMark;
@@ -113,6 +119,7 @@ function progress(): void {
       watchdog = undefined;
       if (mark !== progressMark || active < limit()) return progress();
       allowance++;
+      publishBusy(false);
       log.debug(
         `no progress for ${WATCHDOG_MS} ms while ${active} task(s) hold the slot: one more may start`,
       );
@@ -148,7 +155,7 @@ function flush(): void {
   const hungry = head >= queue.length && active < limit();
   packBytes(submitBuf, 2);
   packBytes(doneBuf, 2);
-  post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry });
+  post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen });
   submitBuf = [];
   doneBuf = [];
   cancelBuf = [];
@@ -194,6 +201,8 @@ function drain(): void {
   scheduleFlush();
 }
 
+/** "run" messages received (see the `runs` field of batch messages). */
+let runsSeen = 0;
 /** Set once the next batch was asked for ahead of time; cleared when a batch arrives. */
 let prefetched = false;
 
@@ -236,6 +245,7 @@ function start(task: RunTask): void {
   try {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
+    Atomics.store(claim, BUSY_SLOT, 1); // inside its synchronous code until it returns
     value = slots.run(slot, fn, ...(decodeValue(argsBytes) as unknown[]));
   } catch (err) {
     release(slot);
@@ -243,6 +253,7 @@ function start(task: RunTask): void {
     return;
   }
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
+    publishBusy(false); // its synchronous part is over; it may still hold the slot
     (value as PromiseLike<unknown>).then(
       (v) => {
         release(slot);
@@ -362,6 +373,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.t) {
     case "run":
+      runsSeen++;
       prefetched = false;
       for (const task of m.tasks) queue.push(task);
       drain();

@@ -13,12 +13,14 @@ import { logger, logLevel } from "../log.ts";
 import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { FromWorker, Resolution, RunTask, ToWorker } from "../executor/protocol.ts";
-import { packBytes } from "../executor/protocol.ts";
+import { BUSY_SLOT, packBytes } from "../executor/protocol.ts";
 import { ResultTable } from "../results/table.ts";
 import { TaskDeque, type TaskRecord } from "../scheduler/deque.ts";
 import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
 
 const log = logger("peer");
+/** How often a peer looks whether its executor got stuck on handed tasks (see #watchHanded). */
+const WATCH_MS = 10;
 
 /** Options of {@link Peer.start}. */
 export interface PeerOptions {
@@ -59,12 +61,15 @@ export class Peer {
   /** Handed to the worker and not finished, by run index. */
   #handed = new Map<number, TaskRecord>();
   #nextIdx = 0;
-  #claim = new Int32Array(new SharedArrayBuffer(4));
+  #claim = new Int32Array(new SharedArrayBuffer(8)); // [CLAIM_SLOT, BUSY_SLOT]
   #hungry = false;
   #ready = Promise.withResolvers<boolean>();
   #loads = new Map<string, number>();
   #sentLoad = 0;
   #gossipScheduled = false;
+  /** "run" messages posted to the executor. */
+  #runsSent = 0;
+  #handedWatch: ReturnType<typeof setTimeout> | undefined;
   #stealing: string | undefined;
   #batch = 1;
   #batchSentAt = 0;
@@ -165,6 +170,7 @@ export class Peer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearTimeout(this.#handedWatch);
     // SCOOP_STATS=1: each peer prints its counters on the way out (bench/ reads them).
     if (process.env.SCOOP_STATS) {
       process.stderr.write(`scoop-stats ${JSON.stringify({ peer: this.id, ...this.stats })}\n`);
@@ -234,8 +240,11 @@ export class Peer {
     }
     for (const seq of m.cancel) this.#cancelOwned(seq);
     if (m.done.length > 0) this.#onDone(m.done);
-    if (m.hungry && !this.#hungry && this.#batchCount > 0) this.#adaptBatch();
-    this.#hungry = m.hungry;
+    // A hunger written before the worker saw our latest batch was fed by that batch.
+    if (m.runs === this.#runsSent) {
+      if (m.hungry && !this.#hungry && this.#batchCount > 0) this.#adaptBatch();
+      this.#hungry = m.hungry;
+    }
     this.#pump();
     this.#noteLoad();
   }
@@ -299,11 +308,13 @@ export class Peer {
       }
     }
     this.#hungry = false;
+    this.#runsSent++;
     this.stats.tasksRun += tasks.length;
     this.#batchSentAt = performance.now();
     this.#batchCount = tasks.length;
     packBytes(tasks, 3);
     this.#post({ t: "run", tasks });
+    this.#watchHanded();
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();
     // The deque just ran dry while the executor still has work: steal ahead, so that the
@@ -314,6 +325,8 @@ export class Peer {
   /** Take back handed tasks the worker has not started (it is stuck in a long task). */
   #revoke(): void {
     for (;;) {
+      // A free executor starts what it holds as soon as the message arrives: leave it be.
+      if (Atomics.load(this.#claim, BUSY_SLOT) === 0) return;
       const cur = Atomics.load(this.#claim, 0);
       if (cur < 0 || cur >= this.#nextIdx) return;
       if (Atomics.compareExchange(this.#claim, 0, cur, -1 - cur) !== cur) continue;
@@ -333,11 +346,29 @@ export class Peer {
 
   /** What a thief could get from us now. */
   #stealable(): number {
+    if (Atomics.load(this.#claim, BUSY_SLOT) === 0) return this.#deque.length;
     const claimed = Atomics.load(this.#claim, 0);
     const unstarted = claimed < 0 ? 0 : this.#nextIdx - claimed;
     // Every unstarted task counts, even the next one: the executor may be stuck in a long
     // synchronous task, and a single task left behind it would wait that long for nothing.
     return this.#deque.length + Math.max(0, unstarted);
+  }
+
+  /**
+   * While the executor holds handed tasks it has not started, look again every WATCH_MS: if it
+   * got stuck in a long task meanwhile, those tasks became stealable, and only a fresh load
+   * estimate tells idle peers so (a stuck executor cannot say it). No timer runs otherwise.
+   */
+  #watchHanded(): void {
+    if (this.#handedWatch !== undefined || this.#stopped) return;
+    this.#handedWatch = setTimeout(() => {
+      this.#handedWatch = undefined;
+      const claimed = Atomics.load(this.#claim, 0);
+      if (claimed >= 0 && claimed < this.#nextIdx) {
+        this.#noteLoad();
+        this.#watchHanded();
+      }
+    }, WATCH_MS);
   }
 
   #noteLoad(): void {
@@ -387,7 +418,11 @@ export class Peer {
       }
     }
     this.stats.tasksGiven += tasks.length;
-    this.#mesh.send(thief, { t: "tasks", owners, tasks, load: this.#stealable() });
+    const load = this.#stealable();
+    this.#mesh.send(thief, { t: "tasks", owners, tasks, load });
+    // The thief now holds the freshest estimate; gossip again as soon as it goes stale (an
+    // empty reply followed by an executor stuck on handed tasks must reach the thieves).
+    this.#sentLoad = load;
     if (tasks.length > 0) this.#noteLoad();
   }
 

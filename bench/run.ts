@@ -151,6 +151,8 @@ async function suite(rt: Runtime): Promise<Json> {
     };
   }
 
+  out.ceiling = runJson(rt, "bench/apps/ceiling.ts", [quick ? "20000000" : "100000000"]);
+
   log(`[${rt}] nested`);
   out.nested12 = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/nested.ts", "12", "5"]);
   out.nested15 = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/nested.ts", "15", "3"]);

@@ -61,6 +61,8 @@ interface Slot {
   done: boolean;
   /** Listens on every future the task waits on (one function per task, not per future). */
   listener?: () => void;
+  /** Done callbacks of this task, each wrapped once to run in its context (see onWait). */
+  wrappers?: Map<unknown, (f: Future<unknown>) => void>;
 }
 const slots = new AsyncLocalStorage<Slot>();
 /** Tasks may start while fewer than this many run without being blocked on futures. */
@@ -76,16 +78,30 @@ function onWait<C>(future: Future<unknown>, callback?: C): C | undefined {
     progress();
     if (active < limit()) scheduleFlush(); // starts queued tasks, or asks for more
   }
-  future._listen(
-    slot.listener ??= () => {
-      if (--slot.waits === 0 && !slot.done) active++;
-    },
-  );
-  if (typeof callback !== "function") return undefined;
+  const listener = slot.listener ??= () => {
+    if (--slot.waits === 0 && !slot.done) {
+      active++;
+      publishBusy(false);
+    }
+  };
+  if (typeof callback !== "function") {
+    future._listen(listener);
+    return undefined;
+  }
   // The callback runs in this task's context: futures it waits on next are this task's too
-  // (mapReduce, wait and asCompleted continue from done callbacks, not from promises).
-  const wrapped = (f: Future<unknown>) => slots.run(slot, callback as (f: unknown) => void, f);
-  (wrapped as unknown as { [ORIGINAL]: unknown })[ORIGINAL] = callback;
+  // (mapReduce, wait and asCompleted continue from done callbacks, not from promises). One
+  // replacement per task and callback, which also does the slot's bookkeeping: a map of a
+  // million calls adds one function, not a million.
+  const wrappers = slot.wrappers ??= new Map();
+  let wrapped = wrappers.get(callback);
+  if (wrapped === undefined) {
+    wrapped = (f: Future<unknown>) => {
+      listener();
+      slots.run(slot, callback as (f: unknown) => void, f);
+    };
+    (wrapped as unknown as { [ORIGINAL]: unknown })[ORIGINAL] = callback;
+    wrappers.set(callback, wrapped);
+  }
   return wrapped as C;
 }
 

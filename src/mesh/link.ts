@@ -121,10 +121,24 @@ export class Link {
       const batch = this.#outbox;
       this.#outbox = [];
       const body = encodeFrame(batch);
-      const frame = new Uint8Array(4 + body.byteLength);
-      new DataView(frame.buffer).setUint32(0, body.byteLength);
-      frame.set(body, 4);
-      this.#sending = frame;
+      if (body.byteLength <= SEND_SLICE) {
+        // The common case: one small frame, prefix and body in one send.
+        const frame = new Uint8Array(4 + body.byteLength);
+        new DataView(frame.buffer).setUint32(0, body.byteLength);
+        frame.set(body, 4);
+        this.#sending = frame;
+      } else {
+        // A large one: the prefix alone, then the body's own bytes (no copy of megabytes).
+        const head = new Uint8Array(4);
+        new DataView(head.buffer).setUint32(0, body.byteLength);
+        try {
+          this.#stream.send(head); // buffered even when it asks us to wait: the body waits
+        } catch (err) {
+          this.#finish(err as Error);
+          return;
+        }
+        this.#sending = body;
+      }
       this.#sendingAt = 0;
     }
     // A large frame goes out in slices, each one after the stream has drained the previous:

@@ -81,6 +81,15 @@ function table(rt: string, r: Any): string {
       "same run",
     );
   }
+  if (r.ceiling) {
+    add(
+      "machine ceiling: pi kernel, 2 raw worker threads vs 1, no scoop",
+      `${f(r.ceiling.speedup, 2)}× (efficiency ${f(r.ceiling.efficiency, 2)})`,
+      "",
+      "",
+      r.ceiling.command,
+    );
+  }
   add(
     `nested: binary tree depth 12 (${f(r.nested12.tasks)} tasks), -n 2`,
     `${f(r.nested12.seconds, 3)} s`,

@@ -35,7 +35,7 @@ import { UnknownTaskError } from "../errors.ts";
 
 declare const self: {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker): void;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
 };
 
 const log = logger("executor");
@@ -169,9 +169,11 @@ function flush(): void {
   flushScheduled = false;
   if (head < queue.length && active < limit()) startQueued();
   const hungry = head >= queue.length && active < limit();
-  packBytes(submitBuf, 2);
-  packBytes(doneBuf, 2);
-  post({ t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen });
+  const transfer = packBytes(doneBuf, 2, packBytes(submitBuf, 2));
+  self.postMessage(
+    { t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen },
+    transfer,
+  );
   submitBuf = [];
   doneBuf = [];
   cancelBuf = [];

@@ -202,8 +202,8 @@ export class Peer {
     });
   }
 
-  #post(m: ToWorker): void {
-    if (!this.#stopped) this.#worker.postMessage(m);
+  #post(m: ToWorker, transfer: Transferable[] = []): void {
+    if (!this.#stopped) this.#worker.postMessage(m, transfer);
   }
 
   #fromWorker(m: FromWorker): void {
@@ -312,8 +312,8 @@ export class Peer {
     this.stats.tasksRun += tasks.length;
     this.#batchSentAt = performance.now();
     this.#batchCount = tasks.length;
-    packBytes(tasks, 3);
-    this.#post({ t: "run", tasks });
+    const transfer = packBytes(tasks, 3);
+    this.#post({ t: "run", tasks }, transfer);
     this.#watchHanded();
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();
@@ -464,8 +464,8 @@ export class Peer {
     setImmediate(() => {
       this.#resolveScheduled = false;
       if (this.#resolveBuf.length === 0 && this.#startedBuf.length === 0) return;
-      packBytes(this.#resolveBuf, 2);
-      this.#post({ t: "resolve", r: this.#resolveBuf, started: this.#startedBuf });
+      const transfer = packBytes(this.#resolveBuf, 2);
+      this.#post({ t: "resolve", r: this.#resolveBuf, started: this.#startedBuf }, transfer);
       this.#resolveBuf = [];
       this.#startedBuf = [];
     });

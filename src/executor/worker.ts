@@ -81,7 +81,7 @@ function onWait<C>(future: Future<unknown>, callback?: C): C | undefined {
   const listener = slot.listener ??= () => {
     if (--slot.waits === 0 && !slot.done) {
       active++;
-      publishBusy(false);
+      publishBusy();
     }
   };
   if (typeof callback !== "function") {
@@ -121,13 +121,13 @@ function limit(): number {
 }
 
 /** Tell the mesh thread whether this executor could start a handed task right now. */
-function publishBusy(inSync: boolean): void {
-  Atomics.store(claim, BUSY_SLOT, inSync || active >= limit() ? 1 : 0);
+function publishBusy(): void {
+  Atomics.store(claim, BUSY_SLOT, active >= limit() ? 1 : 0);
 }
 
 function progress(): void {
   progressMark++;
-  publishBusy(false);
+  publishBusy();
   if (active <= 0) allowance = 0;
   if (active >= limit() && watchdog === undefined) {
     const mark = progressMark;
@@ -135,7 +135,7 @@ function progress(): void {
       watchdog = undefined;
       if (mark !== progressMark || active < limit()) return progress();
       allowance++;
-      publishBusy(false);
+      publishBusy();
       log.debug(
         `no progress for ${WATCHDOG_MS} ms while ${active} task(s) hold the slot: one more may start`,
       );
@@ -167,7 +167,7 @@ function scheduleFlush(): void {
 
 function flush(): void {
   flushScheduled = false;
-  if (head < queue.length && active < limit()) startQueued();
+  startQueued();
   const hungry = head >= queue.length && active < limit();
   const transfer = packBytes(doneBuf, 2, packBytes(submitBuf, 2));
   self.postMessage(
@@ -271,7 +271,7 @@ function start(task: RunTask): void {
     return;
   }
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
-    publishBusy(false); // its synchronous part is over; it may still hold the slot
+    publishBusy(); // its synchronous part is over; it may still hold the slot
     (value as PromiseLike<unknown>).then(
       (v) => {
         release(slot);

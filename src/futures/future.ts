@@ -39,16 +39,6 @@ export function isFuture(value: unknown): value is Future<unknown> {
 }
 
 /**
- * The handle of a task that runs somewhere in the grid. Await it (`await f`) for the task's
- * value; if the task threw, awaiting throws the task's error.
- *
- * @example Submit, then await
- * ```ts
- * const f = futures.submit(square, 7);
- * console.log(await f, f.done()); // 49 true
- * ```
- */
-/**
  * Called whenever someone starts waiting on a pending future (`then`, `addDoneCallback`, and so
  * every `wait`, `asCompleted` and `map` built on them). The executor uses it to learn that the
  * running task is blocked on the grid, so its peer may start another task meanwhile. For a done
@@ -66,6 +56,16 @@ export function _setWaitHook(hook: WaitHook | undefined): void {
   waitHook = hook;
 }
 
+/**
+ * The handle of a task that runs somewhere in the grid. Await it (`await f`) for the task's
+ * value; if the task threw, awaiting throws the task's error.
+ *
+ * @example Submit, then await
+ * ```ts
+ * const f = futures.submit(square, 7);
+ * console.log(await f, f.done()); // 49 true
+ * ```
+ */
 export class Future<T> implements PromiseLike<T> {
   /** This future's id, unique in the grid; it names the peer that owns the task. */
   readonly id: number;
@@ -100,19 +100,19 @@ export class Future<T> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
+    this.#noteWait();
     return this.#asPromise().then(onFulfilled, onRejected);
   }
 
   /** Attach a rejection handler, like `Promise.prototype.catch`. */
   catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
+    this.#noteWait();
     return this.#asPromise().catch(onRejected);
   }
 
   /** Run `onFinally` once the future is done, like `Promise.prototype.finally`. */
   finally(onFinally?: (() => void) | null): Promise<T> {
-    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
+    this.#noteWait();
     return this.#asPromise().finally(onFinally);
   }
 
@@ -314,6 +314,11 @@ export class Future<T> implements PromiseLike<T> {
     } catch (error) {
       report(error, this);
     }
+  }
+
+  /** Tell the wait hook that someone waits on this future through a promise. */
+  #noteWait(): void {
+    if (waitHook !== undefined && this.#state < FINISHED) waitHook(this as Future<unknown>);
   }
 
   /** Created on first use; it always gets a handler at once, so it never rejects unhandled. */

@@ -160,13 +160,13 @@ export class Peer {
     this.#mesh.broadcast({ t: "stop" });
   }
 
-  /** Close links, stop the worker and the node. Idempotent. */
   /**
    * Counters of this peer's scheduling, for benchmarks and debugging: steal requests sent,
    * how many brought tasks back, tasks received that way, and tasks handed to the executor.
    */
   readonly stats = { steals: 0, stealHits: 0, stolenTasks: 0, tasksRun: 0, tasksGiven: 0 };
 
+  /** Close links, stop the worker and the node. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -351,7 +351,7 @@ export class Peer {
     const unstarted = claimed < 0 ? 0 : this.#nextIdx - claimed;
     // Every unstarted task counts, even the next one: the executor may be stuck in a long
     // synchronous task, and a single task left behind it would wait that long for nothing.
-    return this.#deque.length + Math.max(0, unstarted);
+    return this.#deque.length + unstarted;
   }
 
   /**

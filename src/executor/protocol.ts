@@ -6,11 +6,10 @@
  * @module
  */
 import type { Level } from "../log.ts";
+import type { TaskBlock } from "../scheduler/block.ts";
 
 /** A task handed to the worker: owner ("" = this peer), seq, name, encoded args, run index. */
 export type RunTask = [owner: string, seq: number, name: string, args: Uint8Array, idx: number];
-/** A task submitted by the worker: seq, task name, encoded args. */
-export type SubmitTask = [seq: number, name: string, args: Uint8Array];
 /** A finished run: run index, 1 value / 0 error, payload (empty when the owner is local). */
 export type DoneTask = [idx: number, ok: 0 | 1, payload: Uint8Array];
 /** A result for a future this worker owns: seq, 1 value / 0 error, payload. */
@@ -42,7 +41,8 @@ export type FromWorker =
   | { t: "failed"; message: string }
   | {
     t: "batch";
-    submit: SubmitTask[];
+    /** Tasks submitted since the last batch (owner ""), or null. */
+    submit: TaskBlock | null;
     done: DoneTask[];
     cancel: number[];
     /** The worker has nothing left to start. */

@@ -21,16 +21,11 @@ import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
 import { context, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
-import type {
-  DoneTask,
-  FromWorker,
-  Resolution,
-  RunTask,
-  SubmitTask,
-  ToWorker,
-} from "./protocol.ts";
+import type { DoneTask, FromWorker, Resolution, RunTask, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT, packBytes } from "./protocol.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
+import { blockBuffers, BlockBuilder } from "../scheduler/block.ts";
+import { SeqMap } from "./seq-map.ts";
 import { UnknownTaskError } from "../errors.ts";
 
 declare const self: {
@@ -47,10 +42,11 @@ let claim: Int32Array;
 let entryExports: Record<string, unknown> = {};
 let closed = false;
 let lastSeq = 0;
-const pending = new Map<number, Future<unknown>>();
+/** Futures of the tasks submitted here that are not done, by id. */
+const pending = new SeqMap<Future<unknown>>();
 
 // What goes out with the next batch message.
-let submitBuf: SubmitTask[] = [];
+let submitBuf = new BlockBuilder("");
 let doneBuf: DoneTask[] = [];
 let cancelBuf: number[] = [];
 let flushScheduled = false;
@@ -169,12 +165,17 @@ function flush(): void {
   flushScheduled = false;
   startQueued();
   const hungry = head >= queue.length && active < limit();
-  const transfer = packBytes(doneBuf, 2, packBytes(submitBuf, 2));
+  const transfer = packBytes(doneBuf, 2);
+  let submit = null;
+  if (submitBuf.length > 0) {
+    submit = submitBuf.finish();
+    transfer.push(...blockBuffers(submit));
+    submitBuf = new BlockBuilder("");
+  }
   self.postMessage(
-    { t: "batch", submit: submitBuf, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen },
+    { t: "batch", submit, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen },
     transfer,
   );
-  submitBuf = [];
   doneBuf = [];
   cancelBuf = [];
 }
@@ -187,7 +188,7 @@ const backend: Backend = {
     const seq = ++lastSeq;
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);
-    submitBuf.push([seq, name, bytes]);
+    submitBuf.add(seq, name, bytes);
     if (submitBuf.length >= SUBMIT_CHUNK) flush();
     else scheduleFlush();
     return future;
@@ -195,7 +196,7 @@ const backend: Backend = {
   shutdown() {
     if (!closed) {
       closed = true;
-      for (const f of pending.values()) f.cancel();
+      for (const f of [...pending.values()]) f.cancel();
       post({ t: "shutdown" });
     }
     return Promise.resolve();

@@ -6,14 +6,13 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
+import { MAX_BLOCK_NAMES, type TaskBlock } from "../scheduler/block.ts";
 
 /** libp2p protocol id of the scoop link. */
 export const PROTOCOL = "/scoop/link/1.0.0";
 /** Bumped whenever a message changes shape; peers of another version refuse each other. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** A task as it travels: owner index into the frame's `owners`, seq, task name, encoded args. */
-export type WireTask = [owner: number, seq: number, name: string, args: Uint8Array];
 /** A result as it travels to its owner: seq, 1 for a value / 0 for an error, encoded payload. */
 export type WireResult = [seq: number, ok: 0 | 1, payload: Uint8Array];
 
@@ -33,7 +32,11 @@ export type Message =
   | { t: "peers"; peers: [id: string, addrs: string[]][] }
   | { t: "load"; n: number }
   | { t: "steal" }
-  | { t: "tasks"; owners: string[]; tasks: WireTask[]; load: number }
+  /**
+   * Stolen tasks. A block's typed columns travel as their raw bytes (little-endian, as on every
+   * platform the runtimes support); `validate` turns them back into typed arrays.
+   */
+  | { t: "tasks"; blocks: TaskBlock[]; load: number }
   | { t: "results"; r: WireResult[] }
   | { t: "started"; seqs: number[] }
   | { t: "cancel"; seqs: number[] }
@@ -73,6 +76,43 @@ function strings(v: unknown, field: string): string[] {
   return list(v, field).map((s, i) => str(s, `${field}[${i}]`));
 }
 
+/** Check a received task block and give it its typed columns back. */
+function checkBlock(raw: unknown): TaskBlock {
+  if (typeof raw !== "object" || raw === null) fail("task block must be an object");
+  const w = raw as Record<string, unknown>;
+  const names = strings(w.names, "task block names");
+  if (names.length > MAX_BLOCK_NAMES) fail(`task block has more than ${MAX_BLOCK_NAMES} names`);
+  const n = bytes(w.seqs, "task block seqs").byteLength / 8;
+  if (!Number.isInteger(n)) fail("task block seqs must be whole float64s");
+  if (bytes(w.kinds, "task block kinds").byteLength !== n * 2) fail("task block kinds length");
+  if (bytes(w.ends, "task block ends").byteLength !== n * 4) fail("task block ends length");
+  const block: TaskBlock = {
+    owner: str(w.owner, "task block owner"),
+    names,
+    seqs: new Float64Array(aligned(w.seqs as Uint8Array)),
+    kinds: new Uint16Array(aligned(w.kinds as Uint8Array)),
+    ends: new Uint32Array(aligned(w.ends as Uint8Array)),
+    data: bytes(w.data, "task block data"),
+  };
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    const seq = block.seqs[i];
+    if (seq !== -1 && !(Number.isSafeInteger(seq) && seq >= 0)) fail("task seq out of range");
+    if (block.kinds[i] >= names.length) fail("task name index out of range");
+    if (block.ends[i] < last || block.ends[i] > block.data.byteLength) {
+      fail("task args out of range");
+    }
+    last = block.ends[i];
+  }
+  return block;
+}
+
+/** A copy of `bytes` in a buffer of its own (so aligned for any typed array). */
+function aligned(bytes: Uint8Array): ArrayBuffer {
+  // Not `bytes.slice()`: on a Node Buffer (what the decoder gives) that is a view, not a copy.
+  return Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer;
+}
+
 /**
  * Check one received message and return it typed.
  * @throws {ProtocolError} the message is not one of {@link Message}'s shapes
@@ -106,18 +146,10 @@ export function validate(raw: unknown): Message {
     case "steal":
     case "stop":
       break;
-    case "tasks": {
-      const owners = strings(m.owners, "tasks.owners");
-      for (const t of list(m.tasks, "tasks.tasks")) {
-        const [o, seq, name, args] = list(t, "task");
-        if (uint(o, "task owner") >= owners.length) fail("task owner index out of range");
-        uint(seq, "task seq");
-        str(name, "task name");
-        bytes(args, "task args");
-      }
+    case "tasks":
+      m.blocks = list(m.blocks, "tasks.blocks").map(checkBlock);
       uint(m.load, "tasks.load");
       break;
-    }
     case "results":
       for (const r of list(m.r, "results.r")) {
         const [seq, ok, payload] = list(r, "result");

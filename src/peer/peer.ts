@@ -10,12 +10,13 @@
 import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
-import type { Message, WireResult, WireTask } from "../mesh/frames.ts";
+import type { Message, WireResult } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { FromWorker, Resolution, RunTask, ToWorker } from "../executor/protocol.ts";
 import { BUSY_SLOT, packBytes } from "../executor/protocol.ts";
-import { ResultTable } from "../results/table.ts";
-import { TaskDeque, type TaskRecord } from "../scheduler/deque.ts";
+import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../results/table.ts";
+import { BlockBuilder, type TaskRecord } from "../scheduler/block.ts";
+import { TaskDeque } from "../scheduler/deque.ts";
 import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
 
 const log = logger("peer");
@@ -54,10 +55,14 @@ export class Peer {
   #mesh!: Mesh;
   #worker!: Worker;
   #options: PeerOptions;
-  #deque = new TaskDeque();
   #table = new ResultTable();
-  /** Tasks of other owners queued here, by `owner/seq`, so their owners can cancel them. */
-  #foreign = new Map<string, TaskRecord>();
+  /** Queued tasks; an owned one is live while the table says it is QUEUED here. */
+  #deque = new TaskDeque((block, i) => {
+    const seq = block.seqs[i];
+    return seq >= 0 && (block.owner !== this.#me || this.#table.code(seq) === QUEUED);
+  });
+  /** This peer's id, once the node is up. */
+  #me = "";
   /** Handed to the worker and not finished, by run index. */
   #handed = new Map<number, TaskRecord>();
   #nextIdx = 0;
@@ -121,6 +126,7 @@ export class Peer {
         load: () => peer.#stealable(),
       },
     );
+    peer.#me = peer.id;
     peer.#post({ t: "identity", peerId: peer.id, prefix: peer.id.slice(-6) });
     return peer;
   }
@@ -232,13 +238,12 @@ export class Peer {
   }
 
   #onBatch(m: Extract<FromWorker, { t: "batch" }>): void {
-    const me = this.id;
-    for (const [seq, name, args] of m.submit) {
-      const record: TaskRecord = { owner: me, seq, name, args };
-      this.#table.add(record);
-      this.#deque.push(record);
+    if (m.submit !== null) {
+      const block = { ...m.submit, owner: this.#me };
+      for (const seq of block.seqs) this.#table.add(seq);
+      this.#deque.push(block);
     }
-    for (const seq of m.cancel) this.#cancelOwned(seq);
+    if (m.cancel.length > 0) this.#cancelOwned(m.cancel);
     if (m.done.length > 0) this.#onDone(m.done);
     // A hunger written before the worker saw our latest batch was fed by that batch.
     if (m.runs === this.#runsSent) {
@@ -272,7 +277,6 @@ export class Peer {
         this.#table.settle(record.seq);
         continue;
       }
-      this.#foreign.delete(`${record.owner}/${record.seq}`);
       let list = out.get(record.owner);
       if (list === undefined) out.set(record.owner, list = []);
       list.push([record.seq, ok, payload]);
@@ -300,6 +304,7 @@ export class Peer {
       const idx = this.#nextIdx++;
       this.#handed.set(idx, record);
       const local = record.owner === me;
+      if (local) this.#table.move(record.seq, HANDED);
       tasks.push([local ? "" : record.owner, record.seq, record.name, record.args, idx]);
       if (!local) {
         let s = started.get(record.owner);
@@ -331,11 +336,17 @@ export class Peer {
       if (cur < 0 || cur >= this.#nextIdx) return;
       if (Atomics.compareExchange(this.#claim, 0, cur, -1 - cur) !== cur) continue;
       const to = this.#nextIdx - 1;
-      for (let idx = to; idx >= cur; idx--) {
+      const back = new Map<string, BlockBuilder>();
+      for (let idx = cur; idx <= to; idx++) {
         const record = this.#handed.get(idx);
         this.#handed.delete(idx);
-        if (record !== undefined) this.#deque.unshift(record);
+        if (record === undefined) continue;
+        if (record.owner === this.#me && !this.#table.move(record.seq, QUEUED)) continue;
+        let b = back.get(record.owner);
+        if (b === undefined) back.set(record.owner, b = new BlockBuilder(record.owner));
+        b.add(record.seq, record.name, record.args);
       }
+      for (const b of back.values()) this.#deque.unshift(b.finish());
       this.#post({ t: "revoked", from: cur, to });
       log.debug(`revoked ${to - cur + 1} unstarted task(s) from the busy executor`);
       return;
@@ -398,53 +409,47 @@ export class Peer {
 
   #onSteal(thief: string): void {
     if (this.#deque.length === 0) this.#revoke();
-    const records = this.#deque.shift(stealCount(this.#deque.length));
-    const owners: string[] = [];
-    const ownerIdx = new Map<string, number>();
-    const tasks: WireTask[] = [];
-    const me = this.id;
-    for (const r of records) {
-      let o = ownerIdx.get(r.owner);
-      if (o === undefined) {
-        ownerIdx.set(r.owner, o = owners.length);
-        owners.push(r.owner);
-      }
-      tasks.push([o, r.seq, r.name, r.args]);
-      if (r.owner === me) {
-        const owned = this.#table.get(r.seq);
-        if (owned !== undefined) owned.holder = thief;
-      } else {
-        this.#foreign.delete(`${r.owner}/${r.seq}`);
-      }
+    const blocks = this.#deque.shift(stealCount(this.#deque.length));
+    let given = 0;
+    for (const block of blocks) {
+      // Ours are lent: kept in the table until they settle, queued again if the thief dies.
+      if (block.owner === this.#me) this.#table.lend(thief, block);
+      for (const seq of block.seqs) if (seq >= 0) given++;
     }
-    this.stats.tasksGiven += tasks.length;
+    this.stats.tasksGiven += given;
     const load = this.#stealable();
-    this.#mesh.send(thief, { t: "tasks", owners, tasks, load });
+    this.#mesh.send(thief, { t: "tasks", blocks, load });
     // The thief now holds the freshest estimate; gossip again as soon as it goes stale (an
     // empty reply followed by an executor stuck on handed tasks must reach the thieves).
     this.#sentLoad = load;
-    if (tasks.length > 0) this.#noteLoad();
+    if (given > 0) this.#noteLoad();
   }
 
   #onTasks(from: string, m: Extract<Message, { t: "tasks" }>): void {
     if (this.#stealing === from) this.#stealing = undefined;
-    if (m.tasks.length > 0) {
-      this.stats.stealHits++;
-      this.stats.stolenTasks += m.tasks.length;
-    }
     this.#loads.set(from, m.load);
-    const me = this.id;
-    for (const [o, seq, name, args] of m.tasks) {
-      const owner = m.owners[o];
-      const record: TaskRecord = { owner, seq, name, args };
-      if (owner === me) {
-        const owned = this.#table.get(seq);
-        if (owned === undefined) continue; // cancelled meanwhile
-        owned.holder = undefined;
-      } else {
-        this.#foreign.set(`${owner}/${seq}`, record);
+    let got = 0;
+    for (const block of m.blocks) {
+      let live = 0;
+      for (let i = 0; i < block.seqs.length; i++) {
+        const seq = block.seqs[i];
+        if (seq < 0) continue;
+        // One of ours coming back: take it only if it is out there (not settled, not here).
+        if (block.owner === this.#me) {
+          if (this.#table.code(seq) < LENT) {
+            block.seqs[i] = -1;
+            continue;
+          }
+          this.#table.move(seq, QUEUED);
+        }
+        live++;
       }
-      this.#deque.push(record);
+      got += live;
+      this.#deque.push(block, live);
+    }
+    if (got > 0) {
+      this.stats.stealHits++;
+      this.stats.stolenTasks += got;
     }
     this.#pump();
   }
@@ -453,7 +458,7 @@ export class Peer {
 
   #onResults(m: Extract<Message, { t: "results" }>): void {
     for (const [seq, ok, payload] of m.r) {
-      if (this.#table.settle(seq)) this.#resolveBuf.push([seq, ok, payload]);
+      if (this.#table.settle(seq) !== NONE) this.#resolveBuf.push([seq, ok, payload]);
     }
     this.#flushResolves();
   }
@@ -471,12 +476,19 @@ export class Peer {
     });
   }
 
-  #cancelOwned(seq: number): void {
-    const owned = this.#table.get(seq);
-    if (owned === undefined) return;
-    this.#table.settle(seq);
-    if (owned.holder === undefined) this.#deque.kill(owned);
-    else this.#mesh.send(owned.holder, { t: "cancel", seqs: [seq] });
+  /** The executor cancelled futures: drop their tasks here, or tell the peers holding them. */
+  #cancelOwned(seqs: number[]): void {
+    const remote = new Map<string, number[]>();
+    for (const seq of seqs) {
+      const code = this.#table.settle(seq);
+      if (code === QUEUED) this.#deque.forget();
+      const holder = this.#table.holderOf(code);
+      if (holder === undefined) continue;
+      let list = remote.get(holder);
+      if (list === undefined) remote.set(holder, list = []);
+      list.push(seq);
+    }
+    for (const [holder, list] of remote) this.#mesh.send(holder, { t: "cancel", seqs: list });
   }
 
   // ---- constants ----
@@ -533,16 +545,13 @@ export class Peer {
         this.#onResults(m);
         break;
       case "started":
-        for (const seq of m.seqs) if (this.#table.get(seq)) this.#startedBuf.push(seq);
+        for (const seq of m.seqs) {
+          if (this.#table.code(seq) !== NONE) this.#startedBuf.push(seq);
+        }
         this.#flushResolves();
         break;
       case "cancel":
-        for (const seq of m.seqs) {
-          const record = this.#foreign.get(`${from}/${seq}`);
-          if (record === undefined) continue;
-          this.#foreign.delete(`${from}/${seq}`);
-          this.#deque.kill(record);
-        }
+        this.#deque.drop(from, new Set(m.seqs));
         break;
       case "const":
         if (!this.#consts.has(m.name)) {
@@ -588,8 +597,7 @@ export class Peer {
     this.#loads.delete(id);
     if (this.#stealing === id) this.#stealing = undefined;
     // Tasks we own that it held are queued again: nothing is lost when a thief dies.
-    const back = this.#table.reclaim(id);
-    for (const record of back) this.#deque.push(record);
+    for (const block of this.#table.reclaim(id)) this.#deque.push(block);
     for (const [cid, w] of this.#constWaits) {
       for (const key of [...w.peers]) if (key.startsWith(`${id}#`)) w.peers.delete(key);
       this.#checkConst(cid);

@@ -1,110 +1,151 @@
 /**
- * The task deque of a peer: its own worker takes the newest tasks (depth first), thieves take
- * the oldest (the biggest subtrees, in one batch). A growable ring buffer: O(1) at both ends.
- * Cancelled entries are marked dead and skipped, never searched for.
+ * The task deque of a peer: its own executor takes the newest tasks (depth first), thieves
+ * take the oldest (the biggest subtrees, in one batch). It holds whole {@link TaskBlock}s, each
+ * with the range of its tasks still queued, so a submitted batch of any size stays one entry.
+ *
+ * A task can stop being live while it is queued (its owner cancelled it, or it got a result
+ * elsewhere); the deque is told (`forget`, `drop`) and skips it when it reaches it, never
+ * searching for it.
  *
  * @module
  */
+import { recordOf, sliceBlock, type TaskBlock, type TaskRecord } from "./block.ts";
 
-/** A queued task as the mesh thread keeps it: never decoded here. */
-export interface TaskRecord {
-  /** Peer id of the owner (who submitted it and awaits the result). */
-  readonly owner: string;
-  /** The owner's sequence number for it. */
-  readonly seq: number;
-  /** Registered task name. */
-  readonly name: string;
-  /** Encoded argument list. */
-  readonly args: Uint8Array;
-  /** Set when the task was cancelled while queued. */
-  dead?: boolean;
-  /** Set while the record sits in a deque. */
-  queued?: boolean;
-  /** Owner side: the peer a thief handed it to, while it runs there. */
-  holder?: string;
+/** A block and the range `[lo, hi)` of its tasks still in the deque. */
+interface Segment {
+  block: TaskBlock;
+  lo: number;
+  hi: number;
 }
 
-/** Double-ended queue of {@link TaskRecord}s. */
-export class TaskDeque {
-  #buf: (TaskRecord | undefined)[] = new Array(64);
-  #head = 0; // index of the oldest
-  #size = 0; // slots in use, dead ones included
-  #live = 0;
+/** Whether task `i` of `block` should still run (see the module doc). */
+export type LiveTest = (block: TaskBlock, i: number) => boolean;
 
-  /** Tasks that are queued and not cancelled. */
+/** Double-ended queue of task blocks. */
+export class TaskDeque {
+  #segs: Segment[] = []; // oldest first; #head is the first one in use
+  #head = 0;
+  #live = 0;
+  #isLive: LiveTest;
+
+  /**
+   * @param isLive whether a queued task should still run; by default, any whose seq is not -1.
+   */
+  constructor(isLive: LiveTest = (b, i) => b.seqs[i] >= 0) {
+    this.#isLive = isLive;
+  }
+
+  /** Tasks that are queued and live. */
   get length(): number {
     return this.#live;
   }
 
-  /** Add the newest task. */
-  push(task: TaskRecord): void {
-    if (this.#size === this.#buf.length) this.#grow();
-    this.#buf[(this.#head + this.#size) % this.#buf.length] = task;
-    this.#size++;
-    this.#live++;
-    task.queued = true;
+  /** Add a block at the newest end; `live` is how many of its tasks are live (default all). */
+  push(block: TaskBlock, live = block.seqs.length): void {
+    if (block.seqs.length === 0) return;
+    this.#segs.push({ block, lo: 0, hi: block.seqs.length });
+    this.#live += live;
   }
 
-  /** Add a task at the oldest end (first to be stolen). */
-  unshift(task: TaskRecord): void {
-    if (this.#size === this.#buf.length) this.#grow();
-    this.#head = (this.#head - 1 + this.#buf.length) % this.#buf.length;
-    this.#buf[this.#head] = task;
-    this.#size++;
-    this.#live++;
-    task.queued = true;
+  /** Add a block at the oldest end (first to be stolen). */
+  unshift(block: TaskBlock, live = block.seqs.length): void {
+    if (block.seqs.length === 0) return;
+    const seg = { block, lo: 0, hi: block.seqs.length };
+    if (this.#head > 0) this.#segs[--this.#head] = seg;
+    else this.#segs.unshift(seg);
+    this.#live += live;
   }
 
   /** Take the newest live task. */
   pop(): TaskRecord | undefined {
-    while (this.#size > 0) {
-      const i = (this.#head + this.#size - 1) % this.#buf.length;
-      const task = this.#buf[i]!;
-      this.#buf[i] = undefined;
-      this.#size--;
-      task.queued = false;
-      if (!task.dead) {
-        this.#live--;
-        return task;
+    while (this.#segs.length > this.#head) {
+      const seg = this.#segs[this.#segs.length - 1];
+      while (seg.hi > seg.lo) {
+        const i = --seg.hi;
+        if (this.#isLive(seg.block, i)) {
+          this.#live--;
+          if (seg.hi === seg.lo) this.#dropLast();
+          return recordOf(seg.block, i);
+        }
       }
+      this.#dropLast();
     }
     return undefined;
   }
 
-  /** Take up to `n` of the oldest live tasks, oldest first. */
-  shift(n: number): TaskRecord[] {
-    const out: TaskRecord[] = [];
-    while (this.#size > 0 && out.length < n) {
-      const task = this.#buf[this.#head]!;
-      this.#buf[this.#head] = undefined;
-      this.#head = (this.#head + 1) % this.#buf.length;
-      this.#size--;
-      task.queued = false;
-      if (!task.dead) {
-        this.#live--;
-        out.push(task);
+  /**
+   * Take up to `n` of the oldest live tasks, oldest first, as compact copies (one per block
+   * they came from). Tasks in the copies that are no longer live have seq -1.
+   */
+  shift(n: number): TaskBlock[] {
+    const out: TaskBlock[] = [];
+    let taken = 0;
+    while (taken < n && this.#segs.length > this.#head) {
+      const seg = this.#segs[this.#head];
+      const from = seg.lo;
+      const dead: number[] = [];
+      while (seg.lo < seg.hi && taken < n) {
+        if (this.#isLive(seg.block, seg.lo)) taken++;
+        else dead.push(seg.lo - from);
+        seg.lo++;
       }
+      if (seg.lo > from && dead.length < seg.lo - from) {
+        const copy = sliceBlock(seg.block, from, seg.lo);
+        for (const i of dead) copy.seqs[i] = -1;
+        out.push(copy);
+      }
+      if (seg.lo === seg.hi) this.#dropFirst();
     }
+    this.#live -= taken;
     return out;
   }
 
-  /** Mark a queued task cancelled; it is skipped when reached. False if it is not queued. */
-  kill(task: TaskRecord): boolean {
-    if (!task.queued || task.dead) return false;
-    task.dead = true;
-    this.#live--;
-    return true;
-  }
-
-  /** Remove and return every live task (oldest first). */
-  drain(): TaskRecord[] {
+  /** Everything left, oldest first (see `shift`). */
+  drain(): TaskBlock[] {
     return this.shift(Infinity);
   }
 
-  #grow(): void {
-    const next = new Array<TaskRecord | undefined>(this.#buf.length * 2);
-    for (let i = 0; i < this.#size; i++) next[i] = this.#buf[(this.#head + i) % this.#buf.length];
-    this.#buf = next;
+  /** A queued live task stopped being live (the live test now says so): count it out. */
+  forget(count = 1): void {
+    this.#live -= count;
+  }
+
+  /**
+   * Drop the queued tasks of `owner` whose seq is in `seqs` (their owner cancelled them): mark
+   * them -1 in place. Returns how many were found. O(queued), for a rare event.
+   */
+  drop(owner: string, seqs: ReadonlySet<number>): number {
+    let found = 0;
+    for (let s = this.#head; s < this.#segs.length; s++) {
+      const { block, lo, hi } = this.#segs[s];
+      if (block.owner !== owner) continue;
+      for (let i = lo; i < hi; i++) {
+        if (seqs.has(block.seqs[i]) && this.#isLive(block, i)) {
+          block.seqs[i] = -1;
+          found++;
+        }
+      }
+    }
+    this.#live -= found;
+    return found;
+  }
+
+  #dropLast(): void {
+    this.#segs.pop();
+    if (this.#segs.length === this.#head) this.#reset();
+  }
+
+  #dropFirst(): void {
+    this.#segs[this.#head++] = undefined as unknown as Segment;
+    if (this.#segs.length === this.#head) this.#reset();
+    else if (this.#head > 1024 && this.#head * 2 > this.#segs.length) {
+      this.#segs = this.#segs.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #reset(): void {
+    this.#segs = [];
     this.#head = 0;
   }
 }

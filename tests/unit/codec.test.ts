@@ -153,13 +153,13 @@ describe("codec: unsendable values fail at encode with a TypeError naming the pa
 
 describe("codec: frames", () => {
   test("round trip of protocol messages with byte payloads", () => {
-    const frame = [{ t: "tasks", tasks: [[0, 1, "inc", new Uint8Array([1, 2])]] }, {
+    const frame = [{ t: "results", r: [[1, 1, new Uint8Array([1, 2])]] }, {
       t: "load",
       n: 3,
     }];
     const out = decodeFrame(encodeFrame(frame)) as typeof frame;
     expect(out[1]).toEqual({ t: "load", n: 3 });
-    expect([...(out[0].tasks[0][3] as Uint8Array)]).toEqual([1, 2]);
+    expect([...(out[0].r[0][2] as Uint8Array)]).toEqual([1, 2]);
   });
 
   test("malformed bytes throw ProtocolError, never anything else", () => {

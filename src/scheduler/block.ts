@@ -1,0 +1,127 @@
+/**
+ * Task blocks: tasks of one owner stored by column. A million queued tasks cost a few typed
+ * arrays and one buffer of encoded arguments, not a million objects: this is how the deque,
+ * the result table and the wire hold tasks (the executor submits them this way too).
+ *
+ * @module
+ */
+
+/** Tasks of one owner, by column. Entry `i` of every column describes task `i`. */
+export interface TaskBlock {
+  /** Peer id of the owner (who submitted the tasks and awaits their results). */
+  readonly owner: string;
+  /** The owner's sequence number of each task; -1 marks a task dropped (cancelled) since. */
+  readonly seqs: Float64Array;
+  /** The distinct task names of the block. */
+  readonly names: readonly string[];
+  /** Index into `names` of each task's name. */
+  readonly kinds: Uint16Array;
+  /** Encoded argument lists, back to back. */
+  readonly data: Uint8Array;
+  /** End of each task's arguments in `data`; a task's start is the previous end, or 0. */
+  readonly ends: Uint32Array;
+}
+
+/** One task of a block, taken out of it: what the mesh thread hands its executor. */
+export interface TaskRecord {
+  readonly owner: string;
+  readonly seq: number;
+  readonly name: string;
+  /** Encoded argument list. */
+  readonly args: Uint8Array;
+}
+
+/** The encoded arguments of task `i` (a view, not a copy). */
+export function argsOf(block: TaskBlock, i: number): Uint8Array {
+  return block.data.subarray(i === 0 ? 0 : block.ends[i - 1], block.ends[i]);
+}
+
+/** Task `i` of a block as a record. */
+export function recordOf(block: TaskBlock, i: number): TaskRecord {
+  return {
+    owner: block.owner,
+    seq: block.seqs[i],
+    name: block.names[block.kinds[i]],
+    args: argsOf(block, i),
+  };
+}
+
+/**
+ * A copy of tasks `[lo, hi)` of a block: compact, independent of the original (which may be
+ * changed or dropped afterwards).
+ */
+export function sliceBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
+  const start = lo === 0 ? 0 : block.ends[lo - 1];
+  const ends = block.ends.slice(lo, hi);
+  if (start !== 0) { for (let i = 0; i < ends.length; i++) ends[i] -= start; }
+  return {
+    owner: block.owner,
+    seqs: block.seqs.slice(lo, hi),
+    names: block.names,
+    kinds: block.kinds.slice(lo, hi),
+    data: block.data.slice(start, hi === lo ? start : block.ends[hi - 1]),
+    ends,
+  };
+}
+
+/** Builds a block task by task (a handful at a time: revoked, reclaimed or submitted tasks). */
+export class BlockBuilder {
+  readonly owner: string;
+  #seqs: number[] = [];
+  #kinds: number[] = [];
+  #names = new Map<string, number>();
+  #chunks: Uint8Array[] = [];
+  #ends: number[] = [];
+  #bytes = 0;
+
+  constructor(owner: string) {
+    this.owner = owner;
+  }
+
+  /** Tasks added so far. */
+  get length(): number {
+    return this.#seqs.length;
+  }
+
+  /** Append one task. */
+  add(seq: number, name: string, args: Uint8Array): void {
+    let kind = this.#names.get(name);
+    if (kind === undefined) this.#names.set(name, kind = this.#names.size);
+    this.#seqs.push(seq);
+    this.#kinds.push(kind);
+    this.#chunks.push(args);
+    this.#bytes += args.byteLength;
+    this.#ends.push(this.#bytes);
+  }
+
+  /** Append task `i` of another block. */
+  addFrom(block: TaskBlock, i: number): void {
+    this.add(block.seqs[i], block.names[block.kinds[i]], argsOf(block, i));
+  }
+
+  /** The block of every task added (fresh buffers of its own). */
+  finish(): TaskBlock {
+    const data = new Uint8Array(this.#bytes);
+    let off = 0;
+    for (const c of this.#chunks) {
+      data.set(c, off);
+      off += c.byteLength;
+    }
+    return {
+      owner: this.owner,
+      seqs: Float64Array.from(this.#seqs),
+      names: [...this.#names.keys()],
+      kinds: Uint16Array.from(this.#kinds),
+      data,
+      ends: Uint32Array.from(this.#ends),
+    };
+  }
+}
+
+/** The most distinct names one block may carry (kinds are 16-bit). */
+export const MAX_BLOCK_NAMES = 65_536;
+
+/** The buffers of a block's columns, to transfer it to another thread. */
+export function blockBuffers(block: TaskBlock): ArrayBuffer[] {
+  return [block.seqs, block.kinds, block.data, block.ends].map((a) => a.buffer as ArrayBuffer);
+}

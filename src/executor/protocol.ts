@@ -6,14 +6,11 @@
  * @module
  */
 import type { Level } from "../log.ts";
+import type { ResultBatch } from "../results/batch.ts";
 import type { TaskBlock } from "../scheduler/block.ts";
 
 /** A task handed to the worker: owner ("" = this peer), seq, name, encoded args, run index. */
 export type RunTask = [owner: string, seq: number, name: string, args: Uint8Array, idx: number];
-/** A finished run: run index, 1 value / 0 error, payload (empty when the owner is local). */
-export type DoneTask = [idx: number, ok: 0 | 1, payload: Uint8Array];
-/** A result for a future this worker owns: seq, 1 value / 0 error, payload. */
-export type Resolution = [seq: number, ok: 0 | 1, payload: Uint8Array];
 
 /** Mesh thread → worker. */
 export type ToWorker =
@@ -30,7 +27,8 @@ export type ToWorker =
   | { t: "main"; args: string[] }
   | { t: "run"; tasks: RunTask[] }
   | { t: "revoked"; from: number; to: number }
-  | { t: "resolve"; r: Resolution[]; started: number[] }
+  /** Results for futures this worker owns (keyed by seq), and seqs that started elsewhere. */
+  | { t: "resolve"; r: ResultBatch | null; started: number[] }
   | { t: "const"; name: string; value: Uint8Array }
   | { t: "constDone"; id: number; error?: string }
   | { t: "size"; n: number };
@@ -43,7 +41,8 @@ export type FromWorker =
     t: "batch";
     /** Tasks submitted since the last batch (owner ""), or null. */
     submit: TaskBlock | null;
-    done: DoneTask[];
+    /** Finished runs, keyed by run index; payloads are empty when the owner is local. */
+    done: ResultBatch | null;
     cancel: number[];
     /** The worker has nothing left to start. */
     hungry: boolean;

@@ -21,8 +21,9 @@ import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
 import { context, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
-import type { DoneTask, FromWorker, Resolution, RunTask, ToWorker } from "./protocol.ts";
-import { BUSY_SLOT, packBytes } from "./protocol.ts";
+import type { FromWorker, RunTask, ToWorker } from "./protocol.ts";
+import { BUSY_SLOT } from "./protocol.ts";
+import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
 import { blockBuffers, BlockBuilder } from "../scheduler/block.ts";
 import { SeqMap } from "./seq-map.ts";
@@ -47,7 +48,7 @@ const pending = new SeqMap<Future<unknown>>();
 
 // What goes out with the next batch message.
 let submitBuf = new BlockBuilder("");
-let doneBuf: DoneTask[] = [];
+const doneBuf = new ResultBuilder();
 let cancelBuf: number[] = [];
 let flushScheduled = false;
 
@@ -165,7 +166,12 @@ function flush(): void {
   flushScheduled = false;
   startQueued();
   const hungry = head >= queue.length && active < limit();
-  const transfer = packBytes(doneBuf, 2);
+  let done = null;
+  const transfer: ArrayBuffer[] = [];
+  if (doneBuf.length > 0) {
+    done = doneBuf.finish();
+    transfer.push(...resultBuffers(done));
+  }
   let submit = null;
   if (submitBuf.length > 0) {
     submit = submitBuf.finish();
@@ -173,10 +179,9 @@ function flush(): void {
     submitBuf = new BlockBuilder("");
   }
   self.postMessage(
-    { t: "batch", submit, done: doneBuf, cancel: cancelBuf, hungry, runs: runsSeen },
+    { t: "batch", submit, done, cancel: cancelBuf, hungry, runs: runsSeen },
     transfer,
   );
-  doneBuf = [];
   cancelBuf = [];
 }
 
@@ -252,7 +257,7 @@ function start(task: RunTask): void {
     local = pending.get(seq);
     if (local === undefined || local.cancelled()) {
       // Cancelled while queued: nothing to run, nothing to report but the slot.
-      doneBuf.push([idx, 1, EMPTY]);
+      doneBuf.add(idx, 1, EMPTY);
       return;
     }
     local._setRunning();
@@ -310,20 +315,22 @@ function finish(
   if (local !== undefined) {
     pending.delete(seq);
     settle(local, ok, payload);
-    doneBuf.push([idx, ok, EMPTY]);
+    doneBuf.add(idx, ok, EMPTY);
   } else {
-    doneBuf.push([idx, ok, payload]);
+    doneBuf.add(idx, ok, payload);
   }
   scheduleFlush();
 }
 
-function resolve(r: Resolution[], started: number[]): void {
+function resolve(r: ResultBatch | null, started: number[]): void {
   for (const seq of started) pending.get(seq)?._setRunning();
-  for (const [seq, ok, payload] of r) {
+  if (r === null) return;
+  for (let i = 0; i < r.keys.length; i++) {
+    const seq = r.keys[i];
     const future = pending.get(seq);
     if (future === undefined) continue; // cancelled, or a duplicate
     pending.delete(seq);
-    settle(future, ok, payload);
+    settle(future, r.oks[i] as 0 | 1, payloadOf(r, i));
   }
 }
 

@@ -6,15 +6,13 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
+import type { ResultBatch } from "../results/batch.ts";
 import { MAX_BLOCK_NAMES, type TaskBlock } from "../scheduler/block.ts";
 
 /** libp2p protocol id of the scoop link. */
 export const PROTOCOL = "/scoop/link/1.0.0";
 /** Bumped whenever a message changes shape; peers of another version refuse each other. */
 export const PROTOCOL_VERSION = 2;
-
-/** A result as it travels to its owner: seq, 1 for a value / 0 for an error, encoded payload. */
-export type WireResult = [seq: number, ok: 0 | 1, payload: Uint8Array];
 
 /** Every message a link carries. */
 export type Message =
@@ -37,7 +35,8 @@ export type Message =
    * platform the runtimes support); `validate` turns them back into typed arrays.
    */
   | { t: "tasks"; blocks: TaskBlock[]; load: number }
-  | { t: "results"; r: WireResult[] }
+  /** Results for their owner, keyed by seq; columns travel as raw bytes, like task blocks. */
+  | { t: "results"; r: ResultBatch }
   | { t: "started"; seqs: number[] }
   | { t: "cancel"; seqs: number[] }
   | { t: "const"; id: number; name: string; value: Uint8Array }
@@ -107,6 +106,34 @@ function checkBlock(raw: unknown): TaskBlock {
   return block;
 }
 
+/** Check a received result batch and give it its typed columns back. */
+function checkResults(raw: unknown): ResultBatch {
+  if (typeof raw !== "object" || raw === null) fail("results must be an object");
+  const w = raw as Record<string, unknown>;
+  const n = bytes(w.keys, "results keys").byteLength / 8;
+  if (!Number.isInteger(n)) fail("results keys must be whole float64s");
+  if (bytes(w.oks, "results oks").byteLength !== n) fail("results oks length");
+  if (bytes(w.ends, "results ends").byteLength !== n * 4) fail("results ends length");
+  const batch: ResultBatch = {
+    keys: new Float64Array(aligned(w.keys as Uint8Array)),
+    oks: w.oks as Uint8Array,
+    ends: new Uint32Array(aligned(w.ends as Uint8Array)),
+    data: bytes(w.data, "results data"),
+  };
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(Number.isSafeInteger(batch.keys[i]) && batch.keys[i] >= 0)) {
+      fail("result seq out of range");
+    }
+    if (batch.oks[i] > 1) fail("result ok must be 0 or 1");
+    if (batch.ends[i] < last || batch.ends[i] > batch.data.byteLength) {
+      fail("result payload out of range");
+    }
+    last = batch.ends[i];
+  }
+  return batch;
+}
+
 /** A copy of `bytes` in a buffer of its own (so aligned for any typed array). */
 function aligned(bytes: Uint8Array): ArrayBuffer {
   // Not `bytes.slice()`: on a Node Buffer (what the decoder gives) that is a view, not a copy.
@@ -151,12 +178,7 @@ export function validate(raw: unknown): Message {
       uint(m.load, "tasks.load");
       break;
     case "results":
-      for (const r of list(m.r, "results.r")) {
-        const [seq, ok, payload] = list(r, "result");
-        uint(seq, "result seq");
-        if (ok !== 0 && ok !== 1) fail("result ok must be 0 or 1");
-        bytes(payload, "result payload");
-      }
+      m.r = checkResults(m.r);
       break;
     case "started":
     case "cancel":

@@ -10,9 +10,10 @@
 import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
-import type { Message, WireResult } from "../mesh/frames.ts";
+import type { Message } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
-import type { FromWorker, Resolution, RunTask, ToWorker } from "../executor/protocol.ts";
+import type { FromWorker, RunTask, ToWorker } from "../executor/protocol.ts";
+import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { BUSY_SLOT, packBytes } from "../executor/protocol.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../results/table.ts";
 import { BlockBuilder, type TaskRecord } from "../scheduler/block.ts";
@@ -79,7 +80,7 @@ export class Peer {
   #batch = 1;
   #batchSentAt = 0;
   #batchCount = 0;
-  #resolveBuf: Resolution[] = [];
+  #resolveBuf = new ResultBuilder();
   #startedBuf: number[] = [];
   #resolveScheduled = false;
   #consts = new Map<string, Uint8Array>();
@@ -244,7 +245,7 @@ export class Peer {
       this.#deque.push(block);
     }
     if (m.cancel.length > 0) this.#cancelOwned(m.cancel);
-    if (m.done.length > 0) this.#onDone(m.done);
+    if (m.done !== null) this.#onDone(m.done);
     // A hunger written before the worker saw our latest batch was fed by that batch.
     if (m.runs === this.#runsSent) {
       if (m.hungry && !this.#hungry && this.#batchCount > 0) this.#adaptBatch();
@@ -266,10 +267,11 @@ export class Peer {
     this.#batchCount = 0;
   }
 
-  #onDone(done: Extract<FromWorker, { t: "batch" }>["done"]): void {
-    const me = this.id;
-    const out = new Map<string, WireResult[]>();
-    for (const [idx, ok, payload] of done) {
+  #onDone(done: ResultBatch): void {
+    const me = this.#me;
+    const out = new Map<string, ResultBuilder>();
+    for (let i = 0; i < done.keys.length; i++) {
+      const idx = done.keys[i];
       const record = this.#handed.get(idx);
       if (record === undefined) continue;
       this.#handed.delete(idx);
@@ -278,12 +280,13 @@ export class Peer {
         continue;
       }
       let list = out.get(record.owner);
-      if (list === undefined) out.set(record.owner, list = []);
-      list.push([record.seq, ok, payload]);
+      if (list === undefined) out.set(record.owner, list = new ResultBuilder());
+      list.add(record.seq, done.oks[i] as 0 | 1, payloadOf(done, i));
     }
-    for (const [owner, r] of out) {
-      if (!this.#mesh.send(owner, { t: "results", r })) {
-        log.warn(`Cannot deliver ${r.length} result(s): owner ${owner} has left the grid`);
+    for (const [owner, list] of out) {
+      const n = list.length;
+      if (!this.#mesh.send(owner, { t: "results", r: list.finish() })) {
+        log.warn(`Cannot deliver ${n} result(s): owner ${owner} has left the grid`);
       }
     }
   }
@@ -457,8 +460,10 @@ export class Peer {
   // ---- results, cancellation ----
 
   #onResults(m: Extract<Message, { t: "results" }>): void {
-    for (const [seq, ok, payload] of m.r) {
-      if (this.#table.settle(seq) !== NONE) this.#resolveBuf.push([seq, ok, payload]);
+    const r = m.r;
+    for (let i = 0; i < r.keys.length; i++) {
+      if (this.#table.settle(r.keys[i]) === NONE) continue; // a duplicate, or cancelled
+      this.#resolveBuf.add(r.keys[i], r.oks[i] as 0 | 1, payloadOf(r, i));
     }
     this.#flushResolves();
   }
@@ -469,9 +474,11 @@ export class Peer {
     setImmediate(() => {
       this.#resolveScheduled = false;
       if (this.#resolveBuf.length === 0 && this.#startedBuf.length === 0) return;
-      const transfer = packBytes(this.#resolveBuf, 2);
-      this.#post({ t: "resolve", r: this.#resolveBuf, started: this.#startedBuf }, transfer);
-      this.#resolveBuf = [];
+      const r = this.#resolveBuf.length > 0 ? this.#resolveBuf.finish() : null;
+      this.#post(
+        { t: "resolve", r, started: this.#startedBuf },
+        r === null ? [] : resultBuffers(r),
+      );
       this.#startedBuf = [];
     });
   }

@@ -101,12 +101,7 @@ export class BlockBuilder {
 
   /** The block of every task added (fresh buffers of its own). */
   finish(): TaskBlock {
-    const data = new Uint8Array(this.#bytes);
-    let off = 0;
-    for (const c of this.#chunks) {
-      data.set(c, off);
-      off += c.byteLength;
-    }
+    const data = joinBytes(this.#chunks, this.#bytes);
     return {
       owner: this.owner,
       seqs: Float64Array.from(this.#seqs),
@@ -116,6 +111,17 @@ export class BlockBuilder {
       ends: Uint32Array.from(this.#ends),
     };
   }
+}
+
+/** `chunks` copied back to back into one fresh buffer of `total` bytes. */
+export function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }
 
 /** The most distinct names one block may carry (kinds are 16-bit). */

@@ -3,6 +3,7 @@ import { decodeFrame, encodeFrame } from "../../src/codec/mod.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { SeqMap } from "../../src/executor/seq-map.ts";
 import { type Message, validate } from "../../src/mesh/frames.ts";
+import { payloadOf, ResultBuilder } from "../../src/results/batch.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../../src/results/table.ts";
 import {
   argsOf,
@@ -217,5 +218,50 @@ describe("the tasks message", () => {
   ])("refuses a block with %s", (_, make) => {
     const raw = make();
     expect(() => roundTrip([raw])).toThrow(ProtocolError);
+  });
+});
+
+describe("the results message", () => {
+  const roundTrip = (r: unknown) =>
+    validate(decodeFrame(encodeFrame([{ t: "results", r }]))[0]) as Extract<
+      Message,
+      { t: "results" }
+    >;
+  const good = () => {
+    const b = new ResultBuilder();
+    b.add(7, 1, new Uint8Array([1, 2, 3]));
+    b.add(9, 0, new Uint8Array(0));
+    b.add(8, 1, new Uint8Array([4]));
+    return b.finish();
+  };
+
+  test("a batch crosses the wire with its typed columns", () => {
+    const { r } = roundTrip(good());
+    expect(r.keys).toBeInstanceOf(Float64Array);
+    expect([...r.keys]).toEqual([7, 9, 8]);
+    expect([...r.oks]).toEqual([1, 0, 1]);
+    expect([...payloadOf(r, 0)]).toEqual([1, 2, 3]);
+    expect(payloadOf(r, 1).byteLength).toBe(0);
+    expect([...payloadOf(r, 2)]).toEqual([4]);
+  });
+
+  test("a builder starts empty again after finish", () => {
+    const b = new ResultBuilder();
+    b.add(1, 1, new Uint8Array([5]));
+    b.finish();
+    expect(b.length).toBe(0);
+    expect(b.finish().keys.length).toBe(0);
+  });
+
+  test.each([
+    ["not an object", () => "x"],
+    ["keys not whole float64s", () => ({ ...good(), keys: new Uint8Array(5) })],
+    ["oks of the wrong length", () => ({ ...good(), oks: new Uint8Array(1) })],
+    ["an ok that is not 0 or 1", () => ({ ...good(), oks: new Uint8Array([1, 2, 1]) })],
+    ["a negative seq", () => ({ ...good(), keys: new Float64Array([7, -1, 8]) })],
+    ["a payload past the data", () => ({ ...good(), ends: new Uint32Array([3, 3, 9]) })],
+    ["data not bytes", () => ({ ...good(), data: [1, 2, 3, 4] })],
+  ])("refuses a batch with %s", (_, make) => {
+    expect(() => roundTrip(make())).toThrow(ProtocolError);
   });
 });

@@ -9,9 +9,6 @@ import type { Level } from "../log.ts";
 import type { ResultBatch } from "../results/batch.ts";
 import type { TaskBlock } from "../scheduler/block.ts";
 
-/** A task handed to the worker: owner ("" = this peer), seq, name, encoded args, run index. */
-export type RunTask = [owner: string, seq: number, name: string, args: Uint8Array, idx: number];
-
 /** Mesh thread → worker. */
 export type ToWorker =
   | {
@@ -25,7 +22,11 @@ export type ToWorker =
   /** The peer's id, once its node is up (right after init; before any task). */
   | { t: "identity"; peerId: string; prefix: string }
   | { t: "main"; args: string[] }
-  | { t: "run"; tasks: RunTask[] }
+  /**
+   * Tasks handed to the worker: the blocks in order, each run from its last task to its first
+   * (newest first); run indices count up from `idx0` in that order.
+   */
+  | { t: "run"; idx0: number; blocks: TaskBlock[] }
   | { t: "revoked"; from: number; to: number }
   /** Results for futures this worker owns (keyed by seq), and seqs that started elsewhere. */
   | { t: "resolve"; r: ResultBatch | null; started: number[] }
@@ -74,42 +75,3 @@ export const CLAIM_SLOT = 0;
  * made a large task bounce between two idle peers.
  */
 export const BUSY_SLOT = 1;
-
-/** Byte strings up to this size share one buffer per message (larger ones travel alone). */
-const PACK_LIMIT = 4096;
-
-/**
- * Prepare the byte strings at `entries[i][at]` for `postMessage`, which copies the whole
- * buffer under every view it meets: small ones are copied into one shared buffer (a message
- * then carries one buffer instead of thousands, which spares the receiving thread a thousand
- * small allocations per batch), and a large one gets a buffer of its own that is added to
- * `transfer` (returned), to be moved rather than cloned.
- */
-export function packBytes(
-  entries: unknown[][],
-  at: number,
-  transfer: ArrayBuffer[] = [],
-): ArrayBuffer[] {
-  let total = 0;
-  for (const e of entries) {
-    const b = e[at] as Uint8Array;
-    if (b.byteLength <= PACK_LIMIT) total += b.byteLength;
-  }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const e of entries) {
-    const b = e[at] as Uint8Array;
-    if (b.byteLength > PACK_LIMIT) {
-      // A large one is copied into a buffer of its own, which is then moved, not cloned:
-      // one memcpy instead of a serialisation, and nothing else can still be using it.
-      const own = Uint8Array.prototype.slice.call(b); // a copy even for a Node Buffer
-      e[at] = own;
-      transfer.push(own.buffer as ArrayBuffer);
-      continue;
-    }
-    all.set(b, off);
-    e[at] = all.subarray(off, off + b.byteLength);
-    off += b.byteLength;
-  }
-  return transfer;
-}

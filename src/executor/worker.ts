@@ -21,11 +21,11 @@ import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
 import { context, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
-import type { FromWorker, RunTask, ToWorker } from "./protocol.ts";
+import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT } from "./protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
-import { blockBuffers, BlockBuilder } from "../scheduler/block.ts";
+import { argsOf, blockBuffers, BlockBuilder, type TaskBlock } from "../scheduler/block.ts";
 import { SeqMap } from "./seq-map.ts";
 import { UnknownTaskError } from "../errors.ts";
 
@@ -148,9 +148,31 @@ function release(slot: Slot): void {
   progress();
 }
 
-// Handed tasks not started yet, in run-index order.
-let queue: RunTask[] = [];
-let head = 0;
+/** A "run" message being worked through: `pos` tasks of `n` started; next is `blocks[b][i]`. */
+interface Run {
+  idx0: number;
+  blocks: TaskBlock[];
+  n: number;
+  pos: number;
+  b: number;
+  i: number;
+}
+/** Handed runs with tasks not started yet, oldest first. */
+let runs: Run[] = [];
+
+function addRun(idx0: number, all: TaskBlock[]): void {
+  const blocks = all.filter((block) => block.seqs.length > 0);
+  const n = blocks.reduce((sum, block) => sum + block.seqs.length, 0);
+  if (n > 0) runs.push({ idx0, blocks, n, pos: 0, b: 0, i: blocks[0].seqs.length - 1 });
+}
+
+/** Forget every handed task from run index `from` on (revoked by the mesh thread). */
+function dropFrom(from: number): void {
+  runs = runs.filter((run) => {
+    run.n = Math.min(run.n, from - run.idx0);
+    return run.pos < run.n;
+  });
+}
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -165,7 +187,7 @@ function scheduleFlush(): void {
 function flush(): void {
   flushScheduled = false;
   startQueued();
-  const hungry = head >= queue.length && active < limit();
+  const hungry = runs.length === 0 && active < limit();
   let done = null;
   const transfer: ArrayBuffer[] = [];
   if (doneBuf.length > 0) {
@@ -231,29 +253,31 @@ let runsSeen = 0;
 let prefetched = false;
 
 function startQueued(): void {
-  while (head < queue.length && active < limit()) {
-    const task = queue[head];
-    const idx = task[4];
+  while (runs.length > 0 && active < limit()) {
+    const run = runs[0];
+    const idx = run.idx0 + run.pos;
     if (Atomics.compareExchange(claim, 0, idx, idx + 1) !== idx) break; // revoked
-    queue[head++] = undefined as unknown as RunTask;
+    const block = run.blocks[run.b];
+    const i = run.i;
+    if (++run.pos === run.n) runs.shift();
+    else if (run.i > 0) run.i--;
+    else run.i = run.blocks[++run.b].seqs.length - 1;
     // Starting the last task handed: ask for the next batch now, so that it arrives while this
     // one computes instead of after (a long task strands nothing: unstarted tasks are revoked).
-    if (head === queue.length && !prefetched) {
+    if (runs.length === 0 && !prefetched) {
       prefetched = true;
       flush();
     }
-    start(task);
-  }
-  if (head >= queue.length) {
-    queue = [];
-    head = 0;
+    start(block, i, idx);
   }
 }
 
-function start(task: RunTask): void {
-  const [owner, seq, name, argsBytes, idx] = task;
+/** Start task `i` of `block` (run index `idx`). */
+function start(block: TaskBlock, i: number, idx: number): void {
+  const seq = block.seqs[i];
+  const name = block.names[block.kinds[i]];
   let local: Future<unknown> | undefined;
-  if (owner === "") {
+  if (block.owner === context.peerId) {
     local = pending.get(seq);
     if (local === undefined || local.cancelled()) {
       // Cancelled while queued: nothing to run, nothing to report but the slot.
@@ -270,7 +294,7 @@ function start(task: RunTask): void {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
     Atomics.store(claim, BUSY_SLOT, 1); // inside its synchronous code until it returns
-    value = slots.run(slot, fn, ...(decodeValue(argsBytes) as unknown[]));
+    value = slots.run(slot, fn, ...(decodeValue(argsOf(block, i)) as unknown[]));
   } catch (err) {
     release(slot);
     finish(idx, seq, local, 0, err);
@@ -401,7 +425,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case "run":
       runsSeen++;
       prefetched = false;
-      for (const task of m.tasks) queue.push(task);
+      addRun(m.idx0, m.blocks);
       drain();
       break;
     case "resolve":
@@ -409,8 +433,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "revoked":
       // Drop the revoked tasks (the mesh thread requeued them) and reopen claiming.
-      queue = queue.slice(head).filter((t) => t[4] < m.from || t[4] > m.to);
-      head = 0;
+      dropFrom(m.from);
       Atomics.store(claim, 0, m.to + 1);
       drain();
       break;

@@ -12,11 +12,11 @@ import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
 import type { Message } from "../mesh/frames.ts";
 import { Mesh } from "../mesh/mesh.ts";
-import type { FromWorker, RunTask, ToWorker } from "../executor/protocol.ts";
+import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
-import { BUSY_SLOT, packBytes } from "../executor/protocol.ts";
+import { BUSY_SLOT } from "../executor/protocol.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../results/table.ts";
-import { BlockBuilder, type TaskRecord } from "../scheduler/block.ts";
+import { argsOf, BlockBuilder, type TaskBlock } from "../scheduler/block.ts";
 import { TaskDeque } from "../scheduler/deque.ts";
 import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
 
@@ -47,6 +47,15 @@ export interface MainOutcome {
   payload: Uint8Array;
 }
 
+/** Tasks handed to the worker in one "run" message (see ToWorker). */
+interface HandedRun {
+  idx0: number;
+  blocks: TaskBlock[];
+  /** 1 for each run index (from idx0) that finished or was revoked. */
+  finished: Uint8Array;
+  left: number;
+}
+
 /** Target wall time of one batch handed to the worker; sizes adapt to measured task times. */
 const BATCH_TARGET_MS = 2;
 const MAX_BATCH = 1024;
@@ -64,8 +73,8 @@ export class Peer {
   });
   /** This peer's id, once the node is up. */
   #me = "";
-  /** Handed to the worker and not finished, by run index. */
-  #handed = new Map<number, TaskRecord>();
+  /** Runs handed to the worker with tasks not finished (nor revoked), oldest first. */
+  #handed: HandedRun[] = [];
   #nextIdx = 0;
   #claim = new Int32Array(new SharedArrayBuffer(8)); // [CLAIM_SLOT, BUSY_SLOT]
   #hungry = false;
@@ -267,21 +276,40 @@ export class Peer {
     this.#batchCount = 0;
   }
 
+  /**
+   * The handed task with run index `idx`, marked finished (it must not be handed back twice):
+   * its block and index there, or undefined if unknown or already finished.
+   */
+  #finishHanded(idx: number): { block: TaskBlock; i: number } | undefined {
+    for (let r = 0; r < this.#handed.length; r++) {
+      const run = this.#handed[r];
+      let pos = idx - run.idx0;
+      if (pos < 0 || pos >= run.finished.length) continue;
+      if (run.finished[pos] === 1) return undefined;
+      run.finished[pos] = 1;
+      if (--run.left === 0) this.#handed.splice(r, 1);
+      for (const block of run.blocks) {
+        if (pos < block.seqs.length) return { block, i: block.seqs.length - 1 - pos };
+        pos -= block.seqs.length;
+      }
+    }
+    return undefined;
+  }
+
   #onDone(done: ResultBatch): void {
     const me = this.#me;
     const out = new Map<string, ResultBuilder>();
-    for (let i = 0; i < done.keys.length; i++) {
-      const idx = done.keys[i];
-      const record = this.#handed.get(idx);
-      if (record === undefined) continue;
-      this.#handed.delete(idx);
-      if (record.owner === me) {
-        this.#table.settle(record.seq);
+    for (let k = 0; k < done.keys.length; k++) {
+      const task = this.#finishHanded(done.keys[k]);
+      if (task === undefined) continue;
+      const { block, i } = task;
+      if (block.owner === me) {
+        this.#table.settle(block.seqs[i]);
         continue;
       }
-      let list = out.get(record.owner);
-      if (list === undefined) out.set(record.owner, list = new ResultBuilder());
-      list.add(record.seq, done.oks[i] as 0 | 1, payloadOf(done, i));
+      let list = out.get(block.owner);
+      if (list === undefined) out.set(block.owner, list = new ResultBuilder());
+      list.add(block.seqs[i], done.oks[k] as 0 | 1, payloadOf(done, k));
     }
     for (const [owner, list] of out) {
       const n = list.length;
@@ -298,30 +326,29 @@ export class Peer {
       this.#steal();
       return;
     }
-    const tasks: RunTask[] = [];
+    const blocks = this.#deque.take(this.#batch);
     const started = new Map<string, number[]>();
-    const me = this.id;
-    while (tasks.length < this.#batch) {
-      const record = this.#deque.pop();
-      if (record === undefined) break;
-      const idx = this.#nextIdx++;
-      this.#handed.set(idx, record);
-      const local = record.owner === me;
-      if (local) this.#table.move(record.seq, HANDED);
-      tasks.push([local ? "" : record.owner, record.seq, record.name, record.args, idx]);
-      if (!local) {
-        let s = started.get(record.owner);
-        if (s === undefined) started.set(record.owner, s = []);
-        s.push(record.seq);
+    let n = 0;
+    for (const block of blocks) {
+      n += block.seqs.length;
+      if (block.owner === this.#me) {
+        for (const seq of block.seqs) this.#table.move(seq, HANDED);
+        continue;
       }
+      let s = started.get(block.owner);
+      if (s === undefined) started.set(block.owner, s = []);
+      for (const seq of block.seqs) s.push(seq);
     }
+    const idx0 = this.#nextIdx;
+    this.#nextIdx += n;
+    this.#handed.push({ idx0, blocks, finished: new Uint8Array(n), left: n });
     this.#hungry = false;
     this.#runsSent++;
-    this.stats.tasksRun += tasks.length;
+    this.stats.tasksRun += n;
     this.#batchSentAt = performance.now();
-    this.#batchCount = tasks.length;
-    const transfer = packBytes(tasks, 3);
-    this.#post({ t: "run", tasks }, transfer);
+    this.#batchCount = n;
+    // Cloned, not transferred: the blocks stay here until their tasks finish (for revoking).
+    this.#post({ t: "run", idx0, blocks });
     this.#watchHanded();
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();
@@ -341,13 +368,13 @@ export class Peer {
       const to = this.#nextIdx - 1;
       const back = new Map<string, BlockBuilder>();
       for (let idx = cur; idx <= to; idx++) {
-        const record = this.#handed.get(idx);
-        this.#handed.delete(idx);
-        if (record === undefined) continue;
-        if (record.owner === this.#me && !this.#table.move(record.seq, QUEUED)) continue;
-        let b = back.get(record.owner);
-        if (b === undefined) back.set(record.owner, b = new BlockBuilder(record.owner));
-        b.add(record.seq, record.name, record.args);
+        const task = this.#finishHanded(idx);
+        if (task === undefined) continue;
+        const { block, i } = task;
+        if (block.owner === this.#me && !this.#table.move(block.seqs[i], QUEUED)) continue;
+        let b = back.get(block.owner);
+        if (b === undefined) back.set(block.owner, b = new BlockBuilder(block.owner));
+        b.add(block.seqs[i], block.names[block.kinds[i]], argsOf(block, i));
       }
       for (const b of back.values()) this.#deque.unshift(b.finish());
       this.#post({ t: "revoked", from: cur, to });

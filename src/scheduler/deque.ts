@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { recordOf, sliceBlock, type TaskBlock, type TaskRecord } from "./block.ts";
+import { BlockBuilder, sliceBlock, type TaskBlock } from "./block.ts";
 
 /** A block and the range `[lo, hi)` of its tasks still in the deque. */
 interface Segment {
@@ -56,21 +56,32 @@ export class TaskDeque {
     this.#live += live;
   }
 
-  /** Take the newest live task. */
-  pop(): TaskRecord | undefined {
-    while (this.#segs.length > this.#head) {
+  /**
+   * Take up to `n` of the newest live tasks, for this peer's executor: compact copies of only
+   * live tasks, one per block they came from, newest block first. The executor runs each copy
+   * from its last task to its first, so the newest task runs first (depth first).
+   */
+  take(n: number): TaskBlock[] {
+    const out: TaskBlock[] = [];
+    let taken = 0;
+    while (taken < n && this.#segs.length > this.#head) {
       const seg = this.#segs[this.#segs.length - 1];
-      while (seg.hi > seg.lo) {
-        const i = --seg.hi;
-        if (this.#isLive(seg.block, i)) {
-          this.#live--;
-          if (seg.hi === seg.lo) this.#dropLast();
-          return recordOf(seg.block, i);
-        }
+      const to = seg.hi;
+      let dead = 0;
+      while (seg.hi > seg.lo && taken < n) {
+        if (this.#isLive(seg.block, --seg.hi)) taken++;
+        else dead++;
       }
-      this.#dropLast();
+      if (dead === 0) out.push(sliceBlock(seg.block, seg.hi, to));
+      else if (to - seg.hi > dead) {
+        const b = new BlockBuilder(seg.block.owner);
+        for (let i = seg.hi; i < to; i++) if (this.#isLive(seg.block, i)) b.addFrom(seg.block, i);
+        out.push(b.finish());
+      }
+      if (seg.hi === seg.lo) this.#dropLast();
     }
-    return undefined;
+    this.#live -= taken;
+    return out;
   }
 
   /**

@@ -57,7 +57,7 @@ interface HandedRun {
 }
 
 /** Target wall time of one batch handed to the worker; sizes adapt to measured task times. */
-const BATCH_TARGET_MS = 2;
+const BATCH_TARGET_MS = 8;
 const MAX_BATCH = 1024;
 
 /** One process of the grid (see module doc). */

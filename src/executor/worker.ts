@@ -187,7 +187,15 @@ function scheduleFlush(): void {
 function flush(): void {
   flushScheduled = false;
   startQueued();
-  const hungry = runs.length === 0 && active < limit();
+  postBatch(false);
+}
+
+/**
+ * Post what piled up (submits, results, cancels) with whether this executor wants tasks.
+ * @param more ask for the next batch although handed tasks are left (see startQueued).
+ */
+function postBatch(more: boolean): void {
+  const hungry = more || (runs.length === 0 && active < limit());
   let done = null;
   const transfer: ArrayBuffer[] = [];
   if (doneBuf.length > 0) {
@@ -262,11 +270,12 @@ function startQueued(): void {
     if (++run.pos === run.n) runs.shift();
     else if (run.i > 0) run.i--;
     else run.i = run.blocks[++run.b].seqs.length - 1;
-    // Starting the last task handed: ask for the next batch now, so that it arrives while this
-    // one computes instead of after (a long task strands nothing: unstarted tasks are revoked).
-    if (runs.length === 0 && !prefetched) {
+    // Half of the last batch started: ask for the next one now, so that it arrives while
+    // this one computes instead of after; waking the mesh thread can take milliseconds on a
+    // loaded host (a long task strands nothing: unstarted tasks are revoked).
+    if (!prefetched && (runs.length === 0 || (runs.length === 1 && run.pos * 2 >= run.n))) {
       prefetched = true;
-      flush();
+      postBatch(true);
     }
     start(block, i, idx);
   }

@@ -16,7 +16,13 @@ import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { BUSY_SLOT } from "../executor/protocol.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../results/table.ts";
-import { argsOf, BlockBuilder, type TaskBlock } from "../scheduler/block.ts";
+import {
+  argsOf,
+  blockBuffers,
+  BlockBuilder,
+  sliceBlock,
+  type TaskBlock,
+} from "../scheduler/block.ts";
 import { TaskDeque } from "../scheduler/deque.ts";
 import { pickVictim, stealCount, worthGossiping } from "../scheduler/policy.ts";
 
@@ -313,7 +319,7 @@ export class Peer {
     }
     for (const [owner, list] of out) {
       const n = list.length;
-      if (!this.#mesh.send(owner, { t: "results", r: list.finish() })) {
+      if (!this.#mesh.send(owner, { t: "results", r: list.finish(true) })) {
         log.warn(`Cannot deliver ${n} result(s): owner ${owner} has left the grid`);
       }
     }
@@ -347,8 +353,10 @@ export class Peer {
     this.stats.tasksRun += n;
     this.#batchSentAt = performance.now();
     this.#batchCount = n;
-    // Cloned, not transferred: the blocks stay here until their tasks finish (for revoking).
-    this.#post({ t: "run", idx0, blocks });
+    // The blocks stay here until their tasks finish (to revoke them): the worker gets copies,
+    // moved rather than cloned.
+    const copies = blocks.map((b) => sliceBlock(b, 0, b.seqs.length));
+    this.#post({ t: "run", idx0, blocks: copies }, copies.flatMap(blockBuffers));
     this.#watchHanded();
     for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
     this.#noteLoad();

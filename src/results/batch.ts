@@ -51,9 +51,15 @@ export class ResultBuilder {
     this.#ends.push(this.#bytes);
   }
 
-  /** The batch of every result added (in fresh buffers), and start empty again. */
-  finish(): ResultBatch {
-    const data = joinBytes(this.#chunks, this.#bytes);
+  /**
+   * The batch of every result added, and start empty again.
+   * @param share a lone payload may be used as `data` without a copy (for the wire, which
+   *   copies anyway; never for a batch whose buffers are to be transferred).
+   */
+  finish(share = false): ResultBatch {
+    const data = share && this.#chunks.length === 1
+      ? this.#chunks[0]
+      : joinBytes(this.#chunks, this.#bytes);
     const batch = {
       keys: Float64Array.from(this.#keys),
       oks: Uint8Array.from(this.#oks),

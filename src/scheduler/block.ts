@@ -59,7 +59,12 @@ export function sliceBlock(block: TaskBlock, lo: number, hi: number): TaskBlock 
     seqs: block.seqs.slice(lo, hi),
     names: block.names,
     kinds: block.kinds.slice(lo, hi),
-    data: block.data.slice(start, hi === lo ? start : block.ends[hi - 1]),
+    // Not `block.data.slice`: on a Node Buffer (what the wire decoder gives) that is a view.
+    data: Uint8Array.prototype.slice.call(
+      block.data,
+      start,
+      hi === lo ? start : block.ends[hi - 1],
+    ),
     ends,
   };
 }

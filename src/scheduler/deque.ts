@@ -11,6 +11,14 @@
  */
 import { BlockBuilder, sliceBlock, type TaskBlock } from "./block.ts";
 
+/**
+ * Tasks `[lo, hi)` of a block leaving the deque: the block itself when that is all of it (a
+ * block in the deque is referenced by nothing else, and nobody changes it once out), else a copy.
+ */
+function part(block: TaskBlock, lo: number, hi: number): TaskBlock {
+  return lo === 0 && hi === block.seqs.length ? block : sliceBlock(block, lo, hi);
+}
+
 /** A block and the range `[lo, hi)` of its tasks still in the deque. */
 interface Segment {
   block: TaskBlock;
@@ -72,7 +80,7 @@ export class TaskDeque {
         if (this.#isLive(seg.block, --seg.hi)) taken++;
         else dead++;
       }
-      if (dead === 0) out.push(sliceBlock(seg.block, seg.hi, to));
+      if (dead === 0) out.push(part(seg.block, seg.hi, to));
       else if (to - seg.hi > dead) {
         const b = new BlockBuilder(seg.block.owner);
         for (let i = seg.hi; i < to; i++) if (this.#isLive(seg.block, i)) b.addFrom(seg.block, i);
@@ -100,7 +108,8 @@ export class TaskDeque {
         else dead.push(seg.lo - from);
         seg.lo++;
       }
-      if (seg.lo > from && dead.length < seg.lo - from) {
+      if (dead.length === 0 && seg.lo > from) out.push(part(seg.block, from, seg.lo));
+      else if (dead.length < seg.lo - from) {
         const copy = sliceBlock(seg.block, from, seg.lo);
         for (const i of dead) copy.seqs[i] = -1;
         out.push(copy);

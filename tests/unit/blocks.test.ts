@@ -46,6 +46,14 @@ describe("task blocks", () => {
     expect(s.seqs[0]).toBe(2);
     expect(sliceBlock(b, 2, 2).seqs.length).toBe(0);
   });
+
+  test("a slice of a block whose data is a Node Buffer is still a copy", () => {
+    const b = block("me", [1, 2, 3]);
+    const onWire = { ...b, data: Buffer.from(b.data.buffer, 0, b.data.byteLength) };
+    const s = sliceBlock(onWire, 1, 3);
+    expect(s.data.buffer).not.toBe(onWire.data.buffer);
+    expect(s.data.byteLength).toBe(s.data.buffer.byteLength);
+  });
 });
 
 describe("TaskDeque", () => {

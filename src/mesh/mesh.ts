@@ -7,13 +7,15 @@
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
-import { multiaddr } from "@multiformats/multiaddr";
 import type { Libp2p } from "libp2p";
 import { MembershipError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { type Message, PROTOCOL, PROTOCOL_VERSION, validate } from "./frames.ts";
 import { Link } from "./link.ts";
 import { createNode, stopNode } from "./node.ts";
+import { loadMeshDeps } from "./deps-bundle.ts";
+
+const { multiaddr } = await loadMeshDeps();
 
 const log = logger("mesh");
 

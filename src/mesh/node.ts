@@ -6,12 +6,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { noise } from "@chainsafe/libp2p-noise";
-import * as noiseCrypto from "@chainsafe/libp2p-noise/crypto";
-import { yamux } from "@chainsafe/libp2p-yamux";
-import { tcp } from "@libp2p/tcp";
-import { createLibp2p, type Libp2p } from "libp2p";
+import type { Libp2p } from "libp2p";
 import { runtime } from "../runtime/mod.ts";
+import { loadMeshDeps } from "./deps-bundle.ts";
+
+const { noise, noiseCrypto, yamux, tcp, createLibp2p } = await loadMeshDeps();
 
 /** Options of {@link createNode}. */
 export interface NodeOptions {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   buildMeshBundle,
   currentStamp,
@@ -31,13 +32,17 @@ describe("the mesh's third-party modules", () => {
     expect(meshDepsSource).toBe("bundle");
     expect(typeof deps.createLibp2p).toBe("function");
     expect(typeof deps.multiaddr("/ip4/127.0.0.1/tcp/1").toString).toBe("function");
-    writeFileSync(join(dir, "stamp"), "built from something else");
+    // Deno's bundle is one ES module (the Deno integration suite loads it).
+    const esm = await import(pathToFileURL(join(dir, "deps.mjs")).href);
+    expect(typeof esm.createLibp2p).toBe("function");
+    writeFileSync(join(dir, "stamp.bun"), "built from something else");
     await loadFrom(dir);
     expect(meshDepsSource).toBe("modules");
   }, 60_000);
 
   test("the stamp is stable while nothing changes", () => {
-    expect(currentStamp()).toBe(currentStamp());
-    expect(currentStamp()).toMatch(/^[0-9a-f]{64}$/);
+    expect(currentStamp("esm")).toBe(currentStamp("esm"));
+    expect(currentStamp("esm")).toMatch(/^[0-9a-f]{64}$/);
+    expect(currentStamp("bun 1.0.0")).not.toBe(currentStamp("esm"));
   });
 });

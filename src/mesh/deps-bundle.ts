@@ -78,20 +78,18 @@ export function loadMeshDeps(): Promise<MeshDeps> {
 export async function loadFrom(dir: string): Promise<MeshDeps> {
   if (runtime === "bun" || runtime === "deno") {
     const b = BUNDLES[runtime];
-    let fresh = false;
+    const path = join(dir, b.file);
     try {
-      fresh = readFileSync(join(dir, b.stamp), "utf8") === currentStamp(b.flavour());
+      if (readFileSync(join(dir, b.stamp), "utf8") === currentStamp(b.flavour())) {
+        const deps = runtime === "bun"
+          ? createRequire(import.meta.url)(path) as MeshDeps
+          : await import(pathToFileURL(path).href) as MeshDeps;
+        meshDepsSource = "bundle";
+        logger("mesh").debug(`libp2p loaded from the bundle ${path}`);
+        return deps;
+      }
     } catch {
-      // no bundle: the modules themselves will do
-    }
-    if (fresh) {
-      const path = join(dir, b.file);
-      const deps = runtime === "bun"
-        ? createRequire(import.meta.url)(path) as MeshDeps
-        : await import(pathToFileURL(path).href) as MeshDeps;
-      meshDepsSource = "bundle";
-      logger("mesh").debug(`libp2p loaded from the bundle ${path}`);
-      return deps;
+      // no bundle, or one being rebuilt right now: the modules themselves will do
     }
   }
   meshDepsSource = "modules";

@@ -310,7 +310,7 @@ export class Peer {
       if (task === undefined) continue;
       const { block, i } = task;
       if (block.owner === me) {
-        this.#table.settle(block.seqs[i]);
+        this.#settleOwned(block.seqs[i]);
         continue;
       }
       let list = out.get(block.owner);
@@ -345,6 +345,7 @@ export class Peer {
       if (s === undefined) started.set(block.owner, s = []);
       for (const seq of block.seqs) s.push(seq);
     }
+    if (n === 0) return; // the deque's count was off: never post an empty run
     const idx0 = this.#nextIdx;
     this.#nextIdx += n;
     this.#handed.push({ idx0, blocks, finished: new Uint8Array(n), left: n });
@@ -497,7 +498,7 @@ export class Peer {
   #onResults(m: Extract<Message, { t: "results" }>): void {
     const r = m.r;
     for (let i = 0; i < r.keys.length; i++) {
-      if (this.#table.settle(r.keys[i]) === NONE) continue; // a duplicate, or cancelled
+      if (this.#settleOwned(r.keys[i]) === NONE) continue; // a duplicate, or cancelled
       this.#resolveBuf.add(r.keys[i], r.oks[i] as 0 | 1, payloadOf(r, i));
     }
     this.#flushResolves();
@@ -518,12 +519,22 @@ export class Peer {
     });
   }
 
+  /**
+   * Settle an owned task (it has a result, or was cancelled): returns where it was. One still
+   * queued here is counted out of the deque, which will skip it (it can be queued here while a
+   * result arrives: reclaimed from a dead thief that had passed it on, or a late result).
+   */
+  #settleOwned(seq: number): number {
+    const code = this.#table.settle(seq);
+    if (code === QUEUED) this.#deque.forget();
+    return code;
+  }
+
   /** The executor cancelled futures: drop their tasks here, or tell the peers holding them. */
   #cancelOwned(seqs: number[]): void {
     const remote = new Map<string, number[]>();
     for (const seq of seqs) {
-      const code = this.#table.settle(seq);
-      if (code === QUEUED) this.#deque.forget();
+      const code = this.#settleOwned(seq);
       const holder = this.#table.holderOf(code);
       if (holder === undefined) continue;
       let list = remote.get(holder);

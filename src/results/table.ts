@@ -97,17 +97,7 @@ export class ResultTable {
    * to the thief `holder`. The block is kept until they settle.
    */
   lend(holder: string, block: TaskBlock): void {
-    let code = this.#holderCodes.get(holder);
-    if (code === undefined) {
-      code = LENT + this.#holders.length;
-      if (code > MAX_CODE) throw new RangeError("Cannot lend tasks: too many distinct thieves");
-      this.#holderCodes.set(holder, code);
-      this.#holders.push(holder);
-    }
-    let lent = this.#lent.get(code);
-    if (lent === undefined) {
-      this.#lent.set(code, lent = { blocks: [], out: 0, slots: 0, sinceSweep: 0 });
-    }
+    const code = this.#codeFor(holder);
     let n = 0;
     for (const seq of block.seqs) {
       if (seq >= 0 && this.code(seq) === QUEUED) {
@@ -116,6 +106,10 @@ export class ResultTable {
       }
     }
     if (n === 0) return;
+    let lent = this.#lent.get(code);
+    if (lent === undefined) {
+      this.#lent.set(code, lent = { blocks: [], out: 0, slots: 0, sinceSweep: 0 });
+    }
     lent.blocks.push(block);
     lent.out += n;
     lent.slots += block.seqs.length;
@@ -148,6 +142,27 @@ export class ResultTable {
   lentCount(holder: string): number {
     const code = this.#holderCodes.get(holder);
     return code === undefined ? 0 : this.#lent.get(code)?.out ?? 0;
+  }
+
+  /**
+   * The code of `holder`, given on first use. When all 65,533 are taken, one that no task
+   * carries any more (it has no lent entry) is given again.
+   * @throws {RangeError} every code is carried by some task (that many thieves at once)
+   */
+  #codeFor(holder: string): number {
+    let code = this.#holderCodes.get(holder);
+    if (code !== undefined) return code;
+    if (LENT + this.#holders.length <= MAX_CODE) {
+      code = LENT + this.#holders.length;
+      this.#holders.push(holder);
+    } else {
+      for (let c = LENT; c <= MAX_CODE && code === undefined; c++) if (!this.#lent.has(c)) code = c;
+      if (code === undefined) throw new RangeError("Cannot lend tasks: too many thieves at once");
+      this.#holderCodes.delete(this.#holders[code - LENT]);
+      this.#holders[code - LENT] = holder;
+    }
+    this.#holderCodes.set(holder, code);
+    return code;
   }
 
   /** Set the code of an awaited task; returns its previous code (NONE: not awaited, no-op). */

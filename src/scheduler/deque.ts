@@ -89,6 +89,9 @@ export class TaskDeque {
       if (seg.hi === seg.lo) this.#dropLast();
     }
     this.#live -= taken;
+    // Nothing left: a count that drifted (a task that stopped being live without `forget`)
+    // heals here instead of advertising work that is not there.
+    if (this.#segs.length === this.#head) this.#live = 0;
     return out;
   }
 
@@ -117,6 +120,9 @@ export class TaskDeque {
       if (seg.lo === seg.hi) this.#dropFirst();
     }
     this.#live -= taken;
+    // Nothing left: a count that drifted (a task that stopped being live without `forget`)
+    // heals here instead of advertising work that is not there.
+    if (this.#segs.length === this.#head) this.#live = 0;
     return out;
   }
 

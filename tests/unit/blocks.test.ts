@@ -125,6 +125,15 @@ describe("TaskDeque", () => {
     expect(liveSeqs(d.drain())).toEqual([0, 1, 2]);
   });
 
+  test("a count that drifted heals once the deque runs empty", () => {
+    const gone = new Set<number>();
+    const d = new TaskDeque((b, i) => !gone.has(b.seqs[i]));
+    d.push(block("a", [1, 2]));
+    gone.add(2); // stopped being live, and nobody said so
+    expect(liveSeqs(d.take(5))).toEqual([1]);
+    expect(d.length).toBe(0);
+  });
+
   test("empty blocks are ignored", () => {
     const d = new TaskDeque();
     d.push(block("a", []));
@@ -187,6 +196,29 @@ describe("ResultTable", () => {
     for (let s = 1; s <= 995; s++) t.settle(s);
     expect(t.lentCount("thief")).toBe(5);
     expect(liveSeqs(t.reclaim("thief"))).toEqual([996, 997, 998, 999, 1000]);
+  });
+});
+
+describe("ResultTable holder codes", () => {
+  test("codes no task carries any more are given to new thieves", () => {
+    const t = new ResultTable();
+    const n = 70_000; // more thieves than 16-bit codes
+    for (let s = 1; s <= n; s++) t.add(s);
+    t.lend("keeper", block("me", [1]));
+    for (let s = 2; s <= n; s++) {
+      t.lend(`thief${s}`, block("me", [s]));
+      expect(t.holderOf(t.code(s))).toBe(`thief${s}`);
+      t.settle(s); // its result came: the code is free again
+    }
+    expect(t.holderOf(t.code(1))).toBe("keeper"); // never given away while in use
+    expect(liveSeqs(t.reclaim("keeper"))).toEqual([1]);
+  });
+
+  test("lending nothing leaves nothing behind", () => {
+    const t = new ResultTable();
+    t.lend("thief", block("me", [5])); // 5 was never submitted here
+    expect(t.lentCount("thief")).toBe(0);
+    expect(t.reclaim("thief")).toEqual([]);
   });
 });
 

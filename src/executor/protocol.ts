@@ -52,6 +52,10 @@ export type FromWorker =
      * believes `hungry` only if that is every run it sent: an older hunger was already fed.
      */
     runs: number;
+    /** Tasks started since the last batch message (for sizing batches). */
+    ran: number;
+    /** Milliseconds those tasks spent in their synchronous code. */
+    ranMs: number;
   }
   | { t: "setConst"; id: number; entries: [string, Uint8Array][] }
   | { t: "mainDone"; ok: 0 | 1; payload: Uint8Array }

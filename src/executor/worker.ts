@@ -1,8 +1,9 @@
 /**
  * The executor worker of a peer: imports the entry module (which fills the task registry),
  * runs the tasks the mesh thread hands it, owns the futures of the tasks submitted here, and
- * runs `main` on the origin. It never holds more than the batch it is running, so a task deep
- * in a synchronous loop strands nothing: the mesh thread can revoke what is not started yet.
+ * runs `main` on the origin. It holds at most the batch it is running and the next one (asked
+ * for when half of the current one has started); a task deep in a synchronous loop still
+ * strands nothing, because the mesh thread can revoke whatever is not started yet.
  *
  * Like a SCOOP worker, a peer computes one task at a time: it starts the next task only when
  * the running ones have finished or are blocked waiting on futures (the wait hook of
@@ -209,9 +210,11 @@ function postBatch(more: boolean): void {
     submitBuf = new BlockBuilder("");
   }
   self.postMessage(
-    { t: "batch", submit, done, cancel: cancelBuf, hungry, runs: runsSeen },
+    { t: "batch", submit, done, cancel: cancelBuf, hungry, runs: runsSeen, ran, ranMs },
     transfer,
   );
+  ran = 0;
+  ranMs = 0;
   cancelBuf = [];
 }
 
@@ -281,6 +284,15 @@ function startQueued(): void {
   }
 }
 
+/** Tasks started since the last batch message, and the time spent in their synchronous code. */
+let ran = 0;
+let ranMs = 0;
+
+function noteRan(t0: number): void {
+  ran++;
+  ranMs += performance.now() - t0;
+}
+
 /** Start task `i` of `block` (run index `idx`). */
 function start(block: TaskBlock, i: number, idx: number): void {
   const seq = block.seqs[i];
@@ -299,16 +311,19 @@ function start(block: TaskBlock, i: number, idx: number): void {
   const slot: Slot = { waits: 0, done: false };
   active++;
   progress();
+  const t0 = performance.now();
   try {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
     Atomics.store(claim, BUSY_SLOT, 1); // inside its synchronous code until it returns
     value = slots.run(slot, fn, ...(decodeValue(argsOf(block, i)) as unknown[]));
   } catch (err) {
+    noteRan(t0);
     release(slot);
     finish(idx, seq, local, 0, err);
     return;
   }
+  noteRan(t0);
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
     publishBusy(); // its synchronous part is over; it may still hold the slot
     (value as PromiseLike<unknown>).then(

@@ -63,7 +63,7 @@ interface HandedRun {
 }
 
 /** Target wall time of one batch handed to the worker; sizes adapt to measured task times. */
-const BATCH_TARGET_MS = 8;
+const BATCH_TARGET_MS = 16;
 const MAX_BATCH = 1024;
 
 /** One process of the grid (see module doc). */
@@ -93,8 +93,6 @@ export class Peer {
   #handedWatch: ReturnType<typeof setTimeout> | undefined;
   #stealing: string | undefined;
   #batch = 1;
-  #batchSentAt = 0;
-  #batchCount = 0;
   #resolveBuf = new ResultBuilder();
   #startedBuf: number[] = [];
   #resolveScheduled = false;
@@ -261,25 +259,23 @@ export class Peer {
     }
     if (m.cancel.length > 0) this.#cancelOwned(m.cancel);
     if (m.done !== null) this.#onDone(m.done);
+    if (m.ran > 0) this.#adaptBatch(m.ranMs / m.ran);
     // A hunger written before the worker saw our latest batch was fed by that batch.
-    if (m.runs === this.#runsSent) {
-      if (m.hungry && !this.#hungry && this.#batchCount > 0) this.#adaptBatch();
-      this.#hungry = m.hungry;
-    }
+    if (m.runs === this.#runsSent) this.#hungry = m.hungry;
     this.#pump();
     this.#noteLoad();
   }
 
   /**
-   * Size the next batch so that it takes about BATCH_TARGET_MS: small for long tasks (little
-   * is stranded behind a long one), large for tiny ones (few messages). It at most doubles per
-   * batch, like a slow start, so one fast batch does not hand out a thousand slow tasks.
+   * Size the next batch so that it takes about BATCH_TARGET_MS of computing, from the time
+   * tasks spend in their synchronous code as the executor reports it: small for long tasks
+   * (little is stranded behind a long one), large for tiny ones or tasks that mostly wait
+   * (few messages). It at most doubles per report, like a slow start, so one fast report does
+   * not hand out a thousand slow tasks.
    */
-  #adaptBatch(): void {
-    const perTask = (performance.now() - this.#batchSentAt) / this.#batchCount;
+  #adaptBatch(perTask: number): void {
     const fit = perTask > 0 ? Math.floor(BATCH_TARGET_MS / perTask) : MAX_BATCH;
     this.#batch = Math.max(1, Math.min(MAX_BATCH, fit, this.#batch * 2));
-    this.#batchCount = 0;
   }
 
   /**
@@ -352,8 +348,6 @@ export class Peer {
     this.#hungry = false;
     this.#runsSent++;
     this.stats.tasksRun += n;
-    this.#batchSentAt = performance.now();
-    this.#batchCount = n;
     // The blocks stay here until their tasks finish (to revoke them): the worker gets copies,
     // moved rather than cloned.
     const copies = blocks.map((b) => sliceBlock(b, 0, b.seqs.length));

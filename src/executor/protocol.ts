@@ -52,9 +52,9 @@ export type FromWorker =
      * believes `hungry` only if that is every run it sent: an older hunger was already fed.
      */
     runs: number;
-    /** Tasks started since the last batch message (for sizing batches). */
+    /** Tasks finished since the last batch message (for sizing batches). */
     ran: number;
-    /** Milliseconds those tasks spent in their synchronous code. */
+    /** Milliseconds those tasks held the executor (not blocked on futures). */
     ranMs: number;
   }
   | { t: "setConst"; id: number; entries: [string, Uint8Array][] }

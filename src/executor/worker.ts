@@ -57,6 +57,9 @@ let flushScheduled = false;
 interface Slot {
   waits: number;
   done: boolean;
+  /** Milliseconds it held the slot (not blocked on futures), and since when it holds it now. */
+  held: number;
+  since: number;
   /** Listens on every future the task waits on (one function per task, not per future). */
   listener?: () => void;
   /** Done callbacks of this task, each wrapped once to run in its context (see onWait). */
@@ -72,12 +75,14 @@ function onWait<C>(future: Future<unknown>, callback?: C): C | undefined {
   const slot = slots.getStore();
   if (slot === undefined || slot.done) return undefined;
   if (slot.waits++ === 0) {
+    slot.held += performance.now() - slot.since;
     active--;
     progress();
     if (active < limit()) scheduleFlush(); // starts queued tasks, or asks for more
   }
   const listener = slot.listener ??= () => {
     if (--slot.waits === 0 && !slot.done) {
+      slot.since = performance.now();
       active++;
       publishBusy();
     }
@@ -145,7 +150,10 @@ function progress(): void {
 /** Leave the slot of a task that settled. */
 function release(slot: Slot): void {
   slot.done = true;
-  if (slot.waits === 0) active--;
+  if (slot.waits === 0) {
+    active--;
+    slot.held += performance.now() - slot.since;
+  }
   progress();
 }
 
@@ -284,13 +292,18 @@ function startQueued(): void {
   }
 }
 
-/** Tasks started since the last batch message, and the time spent in their synchronous code. */
+/**
+ * Tasks finished since the last batch message, and how long they held the slot (computing,
+ * or waiting on anything but futures): what the mesh thread sizes batches by.
+ */
 let ran = 0;
 let ranMs = 0;
 
-function noteRan(t0: number): void {
+/** Release a task's slot and count it in `ran`. */
+function releaseTask(slot: Slot): void {
+  release(slot);
   ran++;
-  ranMs += performance.now() - t0;
+  ranMs += slot.held;
 }
 
 /** Start task `i` of `block` (run index `idx`). */
@@ -308,36 +321,33 @@ function start(block: TaskBlock, i: number, idx: number): void {
     local._setRunning();
   }
   let value: unknown;
-  const slot: Slot = { waits: 0, done: false };
+  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
   active++;
   progress();
-  const t0 = performance.now();
   try {
     const fn: TaskFn | undefined = lookup(name);
     if (fn === undefined) throw new UnknownTaskError(name);
     Atomics.store(claim, BUSY_SLOT, 1); // inside its synchronous code until it returns
     value = slots.run(slot, fn, ...(decodeValue(argsOf(block, i)) as unknown[]));
   } catch (err) {
-    noteRan(t0);
-    release(slot);
+    releaseTask(slot);
     finish(idx, seq, local, 0, err);
     return;
   }
-  noteRan(t0);
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
     publishBusy(); // its synchronous part is over; it may still hold the slot
     (value as PromiseLike<unknown>).then(
       (v) => {
-        release(slot);
+        releaseTask(slot);
         finish(idx, seq, local, 1, v);
       },
       (e) => {
-        release(slot);
+        releaseTask(slot);
         finish(idx, seq, local, 0, e);
       },
     );
   } else {
-    release(slot);
+    releaseTask(slot);
     finish(idx, seq, local, 1, value);
   }
 }
@@ -425,7 +435,7 @@ function mainFunction(): ((args: string[]) => unknown) | undefined {
 async function runMain(args: string[]): Promise<void> {
   let ok: 0 | 1 = 1;
   let payload: Uint8Array;
-  const slot: Slot = { waits: 0, done: false };
+  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
   active++;
   progress();
   try {

@@ -88,8 +88,11 @@ export async function loadFrom(dir: string): Promise<MeshDeps> {
         logger("mesh").debug(`libp2p loaded from the bundle ${path}`);
         return deps;
       }
-    } catch {
-      // no bundle, or one being rebuilt right now: the modules themselves will do
+    } catch (err) {
+      // No bundle, or one being rebuilt right now: the modules themselves will do.
+      if ((err as { code?: string }).code !== "ENOENT") {
+        logger("mesh").debug(`cannot load the bundle ${path}: ${(err as Error).message}`);
+      }
     }
   }
   meshDepsSource = "modules";

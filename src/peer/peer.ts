@@ -267,10 +267,10 @@ export class Peer {
   }
 
   /**
-   * Size the next batch so that it takes about BATCH_TARGET_MS of computing, from the time
-   * tasks spend in their synchronous code as the executor reports it: small for long tasks
-   * (little is stranded behind a long one), large for tiny ones or tasks that mostly wait
-   * (few messages). It at most doubles per report, like a slow start, so one fast report does
+   * Size the next batch so that it holds the executor about BATCH_TARGET_MS, from how long
+   * finished tasks held it (time blocked on futures excluded), as the executor reports: small
+   * for long tasks (little is stranded behind a long one), large for tiny ones and for tasks
+   * that mostly await their children (few messages). It at most doubles per report, like a slow start, so one fast report does
    * not hand out a thousand slow tasks.
    */
   #adaptBatch(perTask: number): void {
@@ -341,7 +341,11 @@ export class Peer {
       if (s === undefined) started.set(block.owner, s = []);
       for (const seq of block.seqs) s.push(seq);
     }
-    if (n === 0) return; // the deque's count was off: never post an empty run
+    if (n === 0) {
+      // The deque's count was off and it has healed: never post an empty run; steal instead.
+      this.#steal();
+      return;
+    }
     const idx0 = this.#nextIdx;
     this.#nextIdx += n;
     this.#handed.push({ idx0, blocks, finished: new Uint8Array(n), left: n });
@@ -442,12 +446,18 @@ export class Peer {
 
   #onSteal(thief: string): void {
     if (this.#deque.length === 0) this.#revoke();
-    const blocks = this.#deque.shift(stealCount(this.#deque.length));
+    const blocks: TaskBlock[] = [];
     let given = 0;
-    for (const block of blocks) {
+    for (const block of this.#deque.shift(stealCount(this.#deque.length))) {
+      let live = 0;
+      for (const seq of block.seqs) if (seq >= 0) live++;
       // Ours are lent: kept in the table until they settle, queued again if the thief dies.
-      if (block.owner === this.#me) this.#table.lend(thief, block);
-      for (const seq of block.seqs) if (seq >= 0) given++;
+      if (block.owner === this.#me && !this.#table.lend(thief, block)) {
+        this.#deque.unshift(block, live); // no holder code free: keep them
+        continue;
+      }
+      blocks.push(block);
+      given += live;
     }
     this.stats.tasksGiven += given;
     const load = this.#stealable();

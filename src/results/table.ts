@@ -93,11 +93,13 @@ export class ResultTable {
   }
 
   /**
-   * Record that the tasks of `block` (all owned here and QUEUED; -1 entries skipped) were sent
-   * to the thief `holder`. The block is kept until they settle.
+   * Record that the tasks of `block` (all owned here and QUEUED; -1 entries skipped) are sent
+   * to the thief `holder`. The block is kept until they settle. Returns false, changing
+   * nothing, if no holder code is free (65,533 thieves holding tasks at once): keep them.
    */
-  lend(holder: string, block: TaskBlock): void {
+  lend(holder: string, block: TaskBlock): boolean {
     const code = this.#codeFor(holder);
+    if (code === undefined) return false;
     let n = 0;
     for (const seq of block.seqs) {
       if (seq >= 0 && this.code(seq) === QUEUED) {
@@ -105,7 +107,7 @@ export class ResultTable {
         n++;
       }
     }
-    if (n === 0) return;
+    if (n === 0) return true;
     let lent = this.#lent.get(code);
     if (lent === undefined) {
       this.#lent.set(code, lent = { blocks: [], out: 0, slots: 0, sinceSweep: 0 });
@@ -113,6 +115,7 @@ export class ResultTable {
     lent.blocks.push(block);
     lent.out += n;
     lent.slots += block.seqs.length;
+    return true;
   }
 
   /**
@@ -146,10 +149,10 @@ export class ResultTable {
 
   /**
    * The code of `holder`, given on first use. When all 65,533 are taken, one that no task
-   * carries any more (it has no lent entry) is given again.
-   * @throws {RangeError} every code is carried by some task (that many thieves at once)
+   * carries any more (it has no lent entry) is given again; undefined if every code is carried
+   * by some task (that many thieves at once).
    */
-  #codeFor(holder: string): number {
+  #codeFor(holder: string): number | undefined {
     let code = this.#holderCodes.get(holder);
     if (code !== undefined) return code;
     if (LENT + this.#holders.length <= MAX_CODE) {
@@ -157,7 +160,7 @@ export class ResultTable {
       this.#holders.push(holder);
     } else {
       for (let c = LENT; c <= MAX_CODE && code === undefined; c++) if (!this.#lent.has(c)) code = c;
-      if (code === undefined) throw new RangeError("Cannot lend tasks: too many thieves at once");
+      if (code === undefined) return undefined;
       this.#holderCodes.delete(this.#holders[code - LENT]);
       this.#holders[code - LENT] = holder;
     }

@@ -214,6 +214,18 @@ describe("ResultTable holder codes", () => {
     expect(liveSeqs(t.reclaim("keeper"))).toEqual([1]);
   });
 
+  test("with every code in use, lending refuses and changes nothing", () => {
+    const t = new ResultTable();
+    const codes = 0xffff - LENT + 1;
+    for (let s = 1; s <= codes + 1; s++) t.add(s);
+    for (let s = 1; s <= codes; s++) expect(t.lend(`thief${s}`, block("me", [s]))).toBe(true);
+    expect(t.lend("one too many", block("me", [codes + 1]))).toBe(false);
+    expect(t.code(codes + 1)).toBe(QUEUED);
+    t.settle(1); // frees thief1's code
+    expect(t.lend("one too many", block("me", [codes + 1]))).toBe(true);
+    expect(t.holderOf(t.code(codes + 1))).toBe("one too many");
+  });
+
   test("lending nothing leaves nothing behind", () => {
     const t = new ResultTable();
     t.lend("thief", block("me", [5])); // 5 was never submitted here

@@ -48,7 +48,7 @@ let lastSeq = 0;
 const pending = new SeqMap<Future<unknown>>();
 
 // What goes out with the next batch message.
-let submitBuf = new BlockBuilder("");
+const submitBuf = new BlockBuilder("");
 const doneBuf = new ResultBuilder();
 let cancelBuf: number[] = [];
 let flushScheduled = false;
@@ -215,7 +215,6 @@ function postBatch(more: boolean): void {
   if (submitBuf.length > 0) {
     submit = submitBuf.finish();
     transfer.push(...blockBuffers(submit));
-    submitBuf = new BlockBuilder("");
   }
   self.postMessage(
     { t: "batch", submit, done, cancel: cancelBuf, hungry, runs: runsSeen, ran, ranMs },

@@ -10,7 +10,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import process from "node:process";
 import { dirname, join } from "node:path";
@@ -53,8 +53,8 @@ export function currentStamp(flavour: string): string {
     const pkg = JSON.parse(readFileSync(join(NODE_MODULES, name, "package.json"), "utf8"));
     h.update(`\0${name}@${pkg.version}`);
   }
-  const lock = join(NODE_MODULES, ".package-lock.json");
-  if (existsSync(lock)) h.update(`\0${Math.trunc(statSync(lock).mtimeMs)}`); // runtimes round differently
+  const lock = statSync(join(NODE_MODULES, ".package-lock.json"), { throwIfNoEntry: false });
+  if (lock !== undefined) h.update(`\0${Math.trunc(lock.mtimeMs)}`); // runtimes round differently
   return h.digest("hex");
 }
 

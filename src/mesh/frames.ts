@@ -93,16 +93,12 @@ function checkBlock(raw: unknown): TaskBlock {
     ends: new Uint32Array(aligned(w.ends as Uint8Array)),
     data: bytes(w.data, "task block data"),
   };
-  let last = 0;
   for (let i = 0; i < n; i++) {
     const seq = block.seqs[i];
     if (seq !== -1 && !(Number.isSafeInteger(seq) && seq >= 0)) fail("task seq out of range");
     if (block.kinds[i] >= names.length) fail("task name index out of range");
-    if (block.ends[i] < last || block.ends[i] > block.data.byteLength) {
-      fail("task args out of range");
-    }
-    last = block.ends[i];
   }
+  checkEnds(block.ends, block.data, "task args");
   return block;
 }
 
@@ -120,18 +116,23 @@ function checkResults(raw: unknown): ResultBatch {
     ends: new Uint32Array(aligned(w.ends as Uint8Array)),
     data: bytes(w.data, "results data"),
   };
-  let last = 0;
   for (let i = 0; i < n; i++) {
     if (!(Number.isSafeInteger(batch.keys[i]) && batch.keys[i] >= 0)) {
       fail("result seq out of range");
     }
     if (batch.oks[i] > 1) fail("result ok must be 0 or 1");
-    if (batch.ends[i] < last || batch.ends[i] > batch.data.byteLength) {
-      fail("result payload out of range");
-    }
-    last = batch.ends[i];
   }
+  checkEnds(batch.ends, batch.data, "result payload");
   return batch;
+}
+
+/** End offsets must never go back nor past the data. */
+function checkEnds(ends: Uint32Array, data: Uint8Array, what: string): void {
+  let last = 0;
+  for (const end of ends) {
+    if (end < last || end > data.byteLength) fail(`${what} out of range`);
+    last = end;
+  }
 }
 
 /** A copy of `bytes` in a buffer of its own (so aligned for any typed array). */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { joinBytes } from "../scheduler/block.ts";
+import { ByteColumn } from "../scheduler/block.ts";
 
 /** Results by column. Entry `i` of every column describes result `i`. */
 export interface ResultBatch {
@@ -33,9 +33,7 @@ export function resultBuffers(batch: ResultBatch): ArrayBuffer[] {
 export class ResultBuilder {
   #keys: number[] = [];
   #oks: number[] = [];
-  #chunks: Uint8Array[] = [];
-  #ends: number[] = [];
-  #bytes = 0;
+  #payloads = new ByteColumn();
 
   /** Results added since the last `finish`. */
   get length(): number {
@@ -46,9 +44,7 @@ export class ResultBuilder {
   add(key: number, ok: 0 | 1, payload: Uint8Array): void {
     this.#keys.push(key);
     this.#oks.push(ok);
-    if (payload.byteLength > 0) this.#chunks.push(payload);
-    this.#bytes += payload.byteLength;
-    this.#ends.push(this.#bytes);
+    this.#payloads.add(payload);
   }
 
   /**
@@ -57,20 +53,13 @@ export class ResultBuilder {
    *   copies anyway; never for a batch whose buffers are to be transferred).
    */
   finish(share = false): ResultBatch {
-    const data = share && this.#chunks.length === 1
-      ? this.#chunks[0]
-      : joinBytes(this.#chunks, this.#bytes);
     const batch = {
       keys: Float64Array.from(this.#keys),
       oks: Uint8Array.from(this.#oks),
-      data,
-      ends: Uint32Array.from(this.#ends),
+      ...this.#payloads.finish(share),
     };
     this.#keys = [];
     this.#oks = [];
-    this.#chunks = [];
-    this.#ends = [];
-    this.#bytes = 0;
     return batch;
   }
 }

@@ -51,23 +51,68 @@ export function recordOf(block: TaskBlock, i: number): TaskRecord {
  * changed or dropped afterwards).
  */
 export function sliceBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
+  const view = viewBlock(block, lo, hi); // its `ends` is already a copy
+  return {
+    ...view,
+    seqs: view.seqs.slice(),
+    kinds: view.kinds.slice(),
+    // Not `view.data.slice()`: on a Node Buffer (what the wire decoder gives) that is a view.
+    data: Uint8Array.prototype.slice.call(view.data),
+  };
+}
+
+/**
+ * Byte strings gathered one by one into one buffer and their end offsets: the `data` and
+ * `ends` columns of a task block or a result batch.
+ */
+export class ByteColumn {
+  #chunks: Uint8Array[] = [];
+  #ends: number[] = [];
+  #bytes = 0;
+
+  /** Append one byte string (kept as given until `finish`). */
+  add(bytes: Uint8Array): void {
+    if (bytes.byteLength > 0) this.#chunks.push(bytes);
+    this.#bytes += bytes.byteLength;
+    this.#ends.push(this.#bytes);
+  }
+
+  /**
+   * The column of everything added, and start empty again.
+   * @param share a lone byte string may be used as `data` without a copy (for the wire, which
+   *   copies anyway; never for buffers that are to be transferred).
+   */
+  finish(share = false): { data: Uint8Array; ends: Uint32Array } {
+    const data = share && this.#chunks.length === 1
+      ? this.#chunks[0]
+      : joinBytes(this.#chunks, this.#bytes);
+    const ends = Uint32Array.from(this.#ends);
+    this.#chunks = [];
+    this.#ends = [];
+    this.#bytes = 0;
+    return { data, ends };
+  }
+}
+
+/**
+ * Tasks `[lo, hi)` of a block as views of its columns (only `ends` is copied, rebased): for a
+ * range that leaves the deque and is read, sent or copied later, never changed in place.
+ */
+export function viewBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
   const start = lo === 0 ? 0 : block.ends[lo - 1];
-  const ends = block.ends.slice(lo, hi);
+  const ends = block.ends.slice(lo, hi); // counted from `start`
   if (start !== 0) { for (let i = 0; i < ends.length; i++) ends[i] -= start; }
   return {
     owner: block.owner,
-    seqs: block.seqs.slice(lo, hi),
+    seqs: block.seqs.subarray(lo, hi),
     names: block.names,
-    kinds: block.kinds.slice(lo, hi),
-    // Not `block.data.slice`: on a Node Buffer (what the wire decoder gives) that is a view.
-    data: Uint8Array.prototype.slice.call(
-      block.data,
-      start,
-      hi === lo ? start : block.ends[hi - 1],
-    ),
+    kinds: block.kinds.subarray(lo, hi),
+    data: block.data.subarray(start, hi === lo ? start : block.ends[hi - 1]),
     ends,
   };
 }
+
+/** Where task `lo`'s arguments start, and the ends of tasks `[lo, hi)` counted from there. */
 
 /** Builds a block task by task (a handful at a time: revoked, reclaimed or submitted tasks). */
 export class BlockBuilder {
@@ -75,9 +120,7 @@ export class BlockBuilder {
   #seqs: number[] = [];
   #kinds: number[] = [];
   #names = new Map<string, number>();
-  #chunks: Uint8Array[] = [];
-  #ends: number[] = [];
-  #bytes = 0;
+  #args = new ByteColumn();
 
   constructor(owner: string) {
     this.owner = owner;
@@ -94,9 +137,7 @@ export class BlockBuilder {
     if (kind === undefined) this.#names.set(name, kind = this.#names.size);
     this.#seqs.push(seq);
     this.#kinds.push(kind);
-    this.#chunks.push(args);
-    this.#bytes += args.byteLength;
-    this.#ends.push(this.#bytes);
+    this.#args.add(args);
   }
 
   /** Append task `i` of another block. */
@@ -104,22 +145,24 @@ export class BlockBuilder {
     this.add(block.seqs[i], block.names[block.kinds[i]], argsOf(block, i));
   }
 
-  /** The block of every task added (fresh buffers of its own). */
+  /** The block of every task added (fresh buffers of its own), and start empty again. */
   finish(): TaskBlock {
-    const data = joinBytes(this.#chunks, this.#bytes);
-    return {
+    const block = {
       owner: this.owner,
       seqs: Float64Array.from(this.#seqs),
       names: [...this.#names.keys()],
       kinds: Uint16Array.from(this.#kinds),
-      data,
-      ends: Uint32Array.from(this.#ends),
+      ...this.#args.finish(),
     };
+    this.#seqs = [];
+    this.#kinds = [];
+    this.#names = new Map();
+    return block;
   }
 }
 
 /** `chunks` copied back to back into one fresh buffer of `total` bytes. */
-export function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) {

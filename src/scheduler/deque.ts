@@ -9,14 +9,16 @@
  *
  * @module
  */
-import { BlockBuilder, sliceBlock, type TaskBlock } from "./block.ts";
+import { BlockBuilder, sliceBlock, type TaskBlock, viewBlock } from "./block.ts";
 
 /**
- * Tasks `[lo, hi)` of a block leaving the deque: the block itself when that is all of it (a
- * block in the deque is referenced by nothing else, and nobody changes it once out), else a copy.
+ * Tasks `[lo, hi)` of a block leaving the deque, without copying their arguments: the block
+ * itself when that is all of it, else views of it. Nobody changes a range once it is out (the
+ * deque marks dropped tasks only in the ranges it still holds), and whoever sends it on copies
+ * it then (the frame encoder, or `sliceBlock` before a transfer to the executor).
  */
 function part(block: TaskBlock, lo: number, hi: number): TaskBlock {
-  return lo === 0 && hi === block.seqs.length ? block : sliceBlock(block, lo, hi);
+  return lo === 0 && hi === block.seqs.length ? block : viewBlock(block, lo, hi);
 }
 
 /** A block and the range `[lo, hi)` of its tasks still in the deque. */
@@ -65,8 +67,8 @@ export class TaskDeque {
   }
 
   /**
-   * Take up to `n` of the newest live tasks, for this peer's executor: compact copies of only
-   * live tasks, one per block they came from, newest block first. The executor runs each copy
+   * Take up to `n` of the newest live tasks, for this peer's executor: only live tasks, one
+   * block (see `part`) per block they came from, newest block first. The executor runs each copy
    * from its last task to its first, so the newest task runs first (depth first).
    */
   take(n: number): TaskBlock[] {
@@ -96,8 +98,8 @@ export class TaskDeque {
   }
 
   /**
-   * Take up to `n` of the oldest live tasks, oldest first, as compact copies (one per block
-   * they came from). Tasks in the copies that are no longer live have seq -1.
+   * Take up to `n` of the oldest live tasks, oldest first, one block (see `part`) per block
+   * they came from. A range with tasks no longer live is copied instead, those having seq -1.
    */
   shift(n: number): TaskBlock[] {
     const out: TaskBlock[] = [];

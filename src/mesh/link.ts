@@ -16,6 +16,13 @@ const log = logger("link");
 /** Frames larger than this leave in slices of this size, one per turn of the event loop. */
 const SEND_SLICE = 256 * 1024;
 
+/**
+ * How long a lazy message (see {@link Link.send}) waits for another message to leave with. Lazy
+ * messages are status a peer needs soon but not at once; most ride along with results or steal
+ * requests, and a quiet link sends them after this.
+ */
+export const LAZY_MS = 20;
+
 /** Largest frame a peer may send, in bytes. Larger frames close the link. */
 export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
 
@@ -36,6 +43,7 @@ export class Link {
   #maxFrame: number;
   #outbox: unknown[] = [];
   #flushScheduled = false;
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   #waitingDrain = false;
   /** The frame being sent in slices, and how much of it is out. */
   #sending: Uint8Array | undefined;
@@ -70,13 +78,24 @@ export class Link {
     return this.#closed;
   }
 
-  /** Queue a message; it leaves with the others of this tick. */
-  send(message: Message): void {
+  /**
+   * Queue a message; it leaves with the others of this tick. A `lazy` one does not make a frame
+   * of its own: it leaves with the next message that does, or after {@link LAZY_MS}. Every
+   * frame costs both peers a wake-up, an encryption and a decryption, taken from the executors
+   * on a busy host.
+   */
+  send(message: Message, lazy = false): void {
     if (this.#closed) return;
     this.#outbox.push(message);
-    if (!this.#flushScheduled && !this.#waitingDrain) {
+    if (this.#flushScheduled || this.#waitingDrain) return;
+    if (!lazy) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());
+    } else if (this.#lazyTimer === undefined) {
+      this.#lazyTimer = setTimeout(() => {
+        this.#lazyTimer = undefined;
+        this.#flush();
+      }, LAZY_MS);
     }
   }
 
@@ -99,6 +118,8 @@ export class Link {
       this.#waitingDrain = false;
     }
     this.#closed = true;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     try {
       await this.#stream.close();
     } catch {
@@ -118,6 +139,10 @@ export class Link {
     if (this.#closed || this.#waitingDrain) return;
     if (this.#sending === undefined) {
       if (this.#outbox.length === 0) return;
+      if (this.#lazyTimer !== undefined) {
+        clearTimeout(this.#lazyTimer);
+        this.#lazyTimer = undefined;
+      }
       const batch = this.#outbox;
       this.#outbox = [];
       const body = encodeFrame(batch);
@@ -264,6 +289,8 @@ export class Link {
 
   #finish(error?: Error): void {
     this.#closed = true;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     this.#chunks = [];
     this.#buffered = 0;
     this.#outbox = [];

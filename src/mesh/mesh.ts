@@ -97,17 +97,20 @@ export class Mesh {
     return out;
   }
 
-  /** Queue a message to one peer; false when there is no link to it. */
-  send(to: string, message: Message): boolean {
+  /**
+   * Queue a message to one peer; false when there is no link to it. A `lazy` message waits for
+   * another to leave with (see `Link.send`).
+   */
+  send(to: string, message: Message, lazy = false): boolean {
     const p = this.#peers.get(to);
     if (!p?.up || p.link === undefined) return false;
-    p.link.send(message);
+    p.link.send(message, lazy);
     return true;
   }
 
-  /** Queue a message to every peer whose link is up. */
-  broadcast(message: Message): void {
-    for (const p of this.#peers.values()) if (p.up) p.link?.send(message);
+  /** Queue a message to every peer whose link is up (`lazy`: see {@link send}). */
+  broadcast(message: Message, lazy = false): void {
+    for (const p of this.#peers.values()) if (p.up) p.link?.send(message, lazy);
   }
 
   /**

@@ -313,9 +313,13 @@ export class Peer {
       if (list === undefined) out.set(block.owner, list = new ResultBuilder());
       list.add(block.seqs[i], done.oks[k] as 0 | 1, payloadOf(done, k));
     }
+    // While the executor still holds tasks, more results follow soon: these wait for them (or
+    // for any message to their owner, at most LAZY_MS) rather than cost a frame each. The last
+    // results of a busy spell leave at once, and take the waiting ones along.
+    const lazy = this.#handed.length > 0;
     for (const [owner, list] of out) {
       const n = list.length;
-      if (!this.#mesh.send(owner, { t: "results", r: list.finish(true) })) {
+      if (!this.#mesh.send(owner, { t: "results", r: list.finish(true) }, lazy)) {
         log.warn(`Cannot deliver ${n} result(s): owner ${owner} has left the grid`);
       }
     }
@@ -357,7 +361,9 @@ export class Peer {
     const copies = blocks.map((b) => sliceBlock(b, 0, b.seqs.length));
     this.#post({ t: "run", idx0, blocks: copies }, copies.flatMap(blockBuffers));
     this.#watchHanded();
-    for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs });
+    // Owners learn that their tasks started (for `running()` and `cancel()`) with the next
+    // message that goes their way: usually the results.
+    for (const [owner, seqs] of started) this.#mesh.send(owner, { t: "started", seqs }, true);
     this.#noteLoad();
     // The deque just ran dry while the executor still has work: steal ahead, so that the
     // reply arrives before the executor is idle (a round trip on a loaded host takes ms).
@@ -426,8 +432,11 @@ export class Peer {
       this.#gossipScheduled = false;
       const n = this.#stealable();
       if (!worthGossiping(this.#sentLoad, n)) return;
+      // Having work or none at all is news to act on now (idle peers steal on it); a change in
+      // how much can wait for the next message out.
+      const lazy = (this.#sentLoad === 0) === (n === 0);
       this.#sentLoad = n;
-      this.#mesh.broadcast({ t: "load", n });
+      this.#mesh.broadcast({ t: "load", n }, lazy);
     });
   }
 

@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import type { Stream } from "@libp2p/interface";
+import { Link } from "../../src/mesh/link.ts";
+import type { Message } from "../../src/mesh/frames.ts";
+
+/**
+ * Two ends of an in-memory byte pipe with the part of libp2p's Stream a Link uses: what one end
+ * sends arrives at the other as a "message" event on a later turn, as over a socket. (The mesh
+ * itself is tested over real libp2p in tests/integration; this is the framing alone.)
+ */
+function pipe(): [Stream, Stream, { sends: number }] {
+  const counter = { sends: 0 };
+  const make = () => {
+    const target = new EventTarget() as EventTarget & Record<string, unknown>;
+    return target;
+  };
+  const a = make();
+  const b = make();
+  const wire = (from: typeof a, to: typeof a) => {
+    from.send = (bytes: Uint8Array) => {
+      counter.sends++;
+      const copy = bytes.slice();
+      setTimeout(() => {
+        const evt = new Event("message") as Event & { data: Uint8Array };
+        evt.data = copy;
+        to.dispatchEvent(evt);
+      }, 0);
+      return true;
+    };
+    from.onDrain = () => Promise.resolve();
+    from.close = () => Promise.resolve();
+    from.abort = () => {};
+  };
+  wire(a, b);
+  wire(b, a);
+  return [a as unknown as Stream, b as unknown as Stream, counter];
+}
+
+/** A Link pair; `got` collects each frame's messages as they arrive at the second end. */
+function links() {
+  const [sa, sb, counter] = pipe();
+  const frames: unknown[][] = [];
+  const ignore = { onMessages() {}, onClose() {} };
+  const a = new Link("b", sa, ignore);
+  const b = new Link("a", sb, {
+    onMessages: (_link, messages) => frames.push(messages),
+    onClose() {},
+  });
+  return { a, b, frames, counter };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+}
+
+const load = (n: number): Message => ({ t: "load", n });
+
+describe("link framing", () => {
+  test("messages queued in one tick leave as one frame, in order", async () => {
+    const { a, frames } = links();
+    a.send(load(1));
+    a.send(load(2));
+    await until(() => frames.length > 0);
+    expect(frames).toEqual([[load(1), load(2)]]);
+  });
+
+  test("a lazy message alone still arrives", async () => {
+    const { a, frames } = links();
+    a.send(load(7), true);
+    await until(() => frames.length > 0);
+    expect(frames).toEqual([[load(7)]]);
+  });
+
+  test("lazy messages ride with the next eager one, in order, in one frame", async () => {
+    const { a, frames, counter } = links();
+    a.send(load(1), true);
+    a.send(load(2), true);
+    await new Promise((r) => setImmediate(r)); // a turn passes: no frame for lazy ones
+    expect(counter.sends).toBe(0);
+    a.send(load(3));
+    await until(() => frames.length > 0);
+    expect(frames).toEqual([[load(1), load(2), load(3)]]);
+    expect(counter.sends).toBe(1);
+  });
+
+  test("close sends what is queued, lazy or not", async () => {
+    const { a, frames } = links();
+    a.send(load(4), true);
+    await a.close();
+    await until(() => frames.length > 0);
+    expect(frames).toEqual([[load(4)]]);
+  });
+});

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Libp2p } from "libp2p";
 import { runtime } from "../runtime/mod.ts";
+import { nativeChaChaPoly } from "./cipher.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
 const { noise, noiseCrypto, yamux, tcp, createLibp2p } = await loadMeshDeps();
@@ -25,15 +26,21 @@ export function prologueFor(key: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update("scoop/grid-key/v1\0").update(key).digest());
 }
 
-function noiseCryptoForRuntime() {
-  // Bun's node:crypto lacks ChaCha20-Poly1305: Noise dies on the first message >= 1200 bytes.
-  // Use the wasm cipher there; elsewhere node:crypto is ~3x faster.
-  if (runtime !== "bun") return undefined;
-  return {
-    ...noiseCrypto.defaultCrypto,
+/**
+ * Bun's node:crypto lacks ChaCha20-Poly1305: with Noise's defaults it dies on the first message
+ * of 1200 bytes or more. There, use OpenSSL's through bun:ffi when the system has it, else the
+ * WebAssembly cipher Noise ships. Elsewhere Noise's defaults (node:crypto) are fast already.
+ */
+const bunChaCha = runtime === "bun"
+  ? (await nativeChaChaPoly()) ?? {
     chaCha20Poly1305Encrypt: noiseCrypto.asCrypto.chaCha20Poly1305Encrypt,
     chaCha20Poly1305Decrypt: noiseCrypto.asCrypto.chaCha20Poly1305Decrypt,
-  };
+  }
+  : undefined;
+
+function noiseCryptoForRuntime() {
+  if (bunChaCha === undefined) return undefined;
+  return { ...noiseCrypto.defaultCrypto, ...bunChaCha };
 }
 
 /** Create and start a libp2p node for one peer. */

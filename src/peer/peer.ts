@@ -313,10 +313,12 @@ export class Peer {
       if (list === undefined) out.set(block.owner, list = new ResultBuilder());
       list.add(block.seqs[i], done.oks[k] as 0 | 1, payloadOf(done, k));
     }
-    // While the executor still holds tasks, more results follow soon: these wait for them (or
-    // for any message to their owner, at most LAZY_MS) rather than cost a frame each. The last
-    // results of a busy spell leave at once, and take the waiting ones along.
-    const lazy = this.#handed.length > 0;
+    // While the executor has tasks lined up to start, more results follow soon: these wait for
+    // them (or for any message to their owner, at most LAZY_MS) rather than cost a frame each.
+    // Results leave at once when nothing is lined up (tasks awaiting others are not: their
+    // results may be what unblocks them), and take the waiting ones along.
+    const claimed = Atomics.load(this.#claim, 0);
+    const lazy = claimed >= 0 && claimed < this.#nextIdx;
     for (const [owner, list] of out) {
       const n = list.length;
       if (!this.#mesh.send(owner, { t: "results", r: list.finish(true) }, lazy)) {

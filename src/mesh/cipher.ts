@@ -15,7 +15,7 @@ import { logger } from "../log.ts";
 /** The two functions of Noise's crypto interface this module replaces. */
 export interface ChaChaPoly {
   chaCha20Poly1305Encrypt(
-    plaintext: Uint8Array | { subarray(): Uint8Array },
+    plaintext: Uint8Array | Iterable<Uint8Array> & { byteLength: number },
     nonce: Uint8Array,
     ad: Uint8Array,
     k: Uint8Array,
@@ -97,13 +97,17 @@ function openSslCipher(lib: Lib): ChaChaPoly {
   const none = new Uint8Array(TAG);
   return {
     chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
-      const text = plaintext instanceof Uint8Array ? plaintext : plaintext.subarray();
-      const out = new Uint8Array(text.byteLength + TAG);
+      const out = new Uint8Array(plaintext.byteLength + TAG);
       let ok = lib.EVP_CipherInit_ex(seal, null, null, k, nonce, 1) === 1;
       if (ad.byteLength > 0) ok &&= lib.EVP_CipherUpdate(seal, null, outl, ad, ad.byteLength) === 1;
-      if (text.byteLength > 0) {
-        ok &&= lib.EVP_CipherUpdate(seal, out, outl, text, text.byteLength) === 1;
+      // A list of parts (Uint8ArrayList) is sealed part by part, without joining them first.
+      let at = 0;
+      for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
+        if (part.byteLength === 0) continue;
+        ok &&= lib.EVP_CipherUpdate(seal, out.subarray(at), outl, part, part.byteLength) === 1;
+        at += part.byteLength;
       }
+      ok &&= at === plaintext.byteLength;
       ok &&= lib.EVP_CipherFinal_ex(seal, none, outl) === 1;
       ok &&= lib.EVP_CIPHER_CTX_ctrl(seal, EVP_CTRL_AEAD_GET_TAG, TAG, out.subarray(-TAG)) === 1;
       if (!ok) throw new Error("ChaCha20-Poly1305 encryption failed in libcrypto");

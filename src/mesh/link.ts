@@ -66,7 +66,8 @@ export class Link {
     this.#maxFrame = maxFrame;
     stream.addEventListener("message", (evt) => {
       const data = evt.data;
-      this.#receive(data instanceof Uint8Array ? data : data.subarray());
+      if (data instanceof Uint8Array) this.#receive(data);
+      else for (const chunk of data) this.#receive(chunk); // its parts: no copy to join them
     });
     stream.addEventListener("close", (evt) => {
       this.#finish(evt.error);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import process from "node:process";
 import { asCrypto } from "@chainsafe/libp2p-noise/crypto";
+import { Uint8ArrayList } from "uint8arraylist";
 import { cipherSource, nativeChaChaPoly } from "../../src/mesh/cipher.ts";
 
 const native = await nativeChaChaPoly();
@@ -40,6 +41,22 @@ describe("Noise's ChaCha20-Poly1305 from libcrypto (Bun)", () => {
       expect(opened.buffer).toBe(copy.buffer);
     },
   );
+
+  test("seals a list of parts (as Noise passes them) like the joined bytes", () => {
+    if (native === undefined) throw new Error("no libcrypto cipher to test");
+    const key = random(32);
+    const nonce = random(12);
+    const text = random(70_001);
+    const list = new Uint8ArrayList(
+      text.subarray(0, 3),
+      text.subarray(3, 3),
+      text.subarray(3, 65_000),
+      text.subarray(65_000),
+    );
+    const none = new Uint8Array(0);
+    expect(Buffer.from(native.chaCha20Poly1305Encrypt(list, nonce, none, key)))
+      .toEqual(Buffer.from(native.chaCha20Poly1305Encrypt(text, nonce, none, key)));
+  });
 
   test("refuses a forged message, a wrong key and a truncated one", () => {
     if (native === undefined) throw new Error("no libcrypto cipher to test");

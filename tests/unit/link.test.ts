@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Stream } from "@libp2p/interface";
+import { Uint8ArrayList } from "uint8arraylist";
 import { Link } from "../../src/mesh/link.ts";
 import type { Message } from "../../src/mesh/frames.ts";
 
@@ -8,7 +9,7 @@ import type { Message } from "../../src/mesh/frames.ts";
  * sends arrives at the other as a "message" event on a later turn, as over a socket. (The mesh
  * itself is tested over real libp2p in tests/integration; this is the framing alone.)
  */
-function pipe(): [Stream, Stream, { sends: number }] {
+function pipe(split = false): [Stream, Stream, { sends: number }] {
   const counter = { sends: 0 };
   const make = () => {
     const target = new EventTarget() as EventTarget & Record<string, unknown>;
@@ -21,8 +22,14 @@ function pipe(): [Stream, Stream, { sends: number }] {
       counter.sends++;
       const copy = bytes.slice();
       setTimeout(() => {
-        const evt = new Event("message") as Event & { data: Uint8Array };
+        const evt = new Event("message") as Event & { data: Uint8Array | Uint8ArrayList };
+        // As libp2p may deliver it: a list of parts, cut anywhere (here: every 3 bytes).
         evt.data = copy;
+        if (split) {
+          const list = new Uint8ArrayList();
+          for (let i = 0; i < copy.byteLength; i += 3) list.append(copy.subarray(i, i + 3));
+          evt.data = list;
+        }
         to.dispatchEvent(evt);
       }, 0);
       return true;
@@ -37,8 +44,8 @@ function pipe(): [Stream, Stream, { sends: number }] {
 }
 
 /** A Link pair; `got` collects each frame's messages as they arrive at the second end. */
-function links() {
-  const [sa, sb, counter] = pipe();
+function links(split = false) {
+  const [sa, sb, counter] = pipe(split);
   const frames: unknown[][] = [];
   const ignore = { onMessages() {}, onClose() {} };
   const a = new Link("b", sa, ignore);
@@ -62,6 +69,19 @@ describe("link framing", () => {
     a.send(load(2));
     await until(() => frames.length > 0);
     expect(frames).toEqual([[load(1), load(2)]]);
+  });
+
+  test("frames arriving as lists of parts cut anywhere are read whole", async () => {
+    const { a, frames } = links(true);
+    a.send({ t: "steal" });
+    await until(() => frames.length > 0);
+    a.send(load(123456789));
+    a.send({ t: "refuse", reason: "x".repeat(1000) });
+    await until(() => frames.length > 1);
+    expect(frames).toEqual([[{ t: "steal" }], [load(123456789), {
+      t: "refuse",
+      reason: "x".repeat(1000),
+    }]]);
   });
 
   test("a lazy message alone still arrives", async () => {

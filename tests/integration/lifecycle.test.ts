@@ -19,6 +19,15 @@ describe("lifecycle", () => {
     expect(await noneLeft(r.tag)).toEqual([]);
   }, TIMEOUT);
 
+  test("a job that ends while 8 peers still dial each other ends quietly", async () => {
+    // Stopping a node aborts its dials in flight; on Bun each such socket used to report an
+    // uncaught AbortError as its peer exited.
+    const r = await run(["-n", "8", FIXTURE, "quick"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(await noneLeft(r.tag)).toEqual([]);
+  }, TIMEOUT);
+
   test(
     "main throws: non-zero status, the error and its remote stack printed, no orphan",
     async () => {

@@ -70,6 +70,13 @@ function table(rt: string, r: Any): string {
       "same run",
     );
   }
+  if (r.pi20Mwarm) {
+    const w = r.pi20Mwarm;
+    const speedup = w.n1.seconds / w.n2.seconds;
+    add("20M pi, -n 1, warm (best of 20 rounds)", `${f(w.n1.seconds, 3)} s`, "", "", w.n1.command);
+    add("20M pi, -n 2, warm (best of 20 rounds)", `${f(w.n2.seconds, 3)} s`, "", "", w.n2.command);
+    add("20M pi speedup, warm", `${f(speedup, 2)}×`, "≥ 1.85×", ok(speedup >= 1.85), "same run");
+  }
   if (r.ceiling) {
     add(
       "machine ceiling: pi kernel, 2 raw worker threads vs 1, no scoop",
@@ -86,6 +93,15 @@ function table(rt: string, r: Any): string {
     ok(r.nested12.seconds <= 0.15),
     r.nested12.command,
   );
+  if (r.nested12warm) {
+    add(
+      "nested: depth 12, warm (best of 20 rounds)",
+      `${f(r.nested12warm.seconds, 3)} s`,
+      "≤ 0.15 s",
+      ok(r.nested12warm.seconds <= 0.15),
+      r.nested12warm.command,
+    );
+  }
   add(
     `nested: depth 15 (${f(r.nested15.tasks)} tasks), -n 2`,
     `${f(r.nested15.seconds, 3)} s`,

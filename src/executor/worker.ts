@@ -48,7 +48,9 @@ let lastSeq = 0;
 const pending = new SeqMap<Future<unknown>>();
 
 // What goes out with the next batch message.
-const submitBuf = new BlockBuilder("");
+// Submitted arguments go to shared memory: the mesh thread keeps them, and hands them back to
+// this executor (or sends them to a thief) without a copy.
+const submitBuf = new BlockBuilder("", true);
 const doneBuf = new ResultBuilder();
 let cancelBuf: number[] = [];
 let flushScheduled = false;

@@ -10,6 +10,7 @@ import type { Stream } from "@libp2p/interface";
 import { decodeFrame, encodeFrame } from "../codec/mod.ts";
 import { ProtocolError } from "../errors.ts";
 import { logger } from "../log.ts";
+import { freshBytes } from "../scheduler/block.ts";
 import type { Message } from "./frames.ts";
 
 const log = logger("link");
@@ -262,7 +263,9 @@ export class Link {
   }
 
   #concat(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+    // A whole large frame goes to shared memory: the tasks and results in it reach the
+    // executor without another copy (see `sliceBlock`).
+    const out = freshBytes(n, consume);
     let off = 0;
     for (const c of this.#chunks) {
       const part = c.subarray(0, n - off);

@@ -359,7 +359,7 @@ export class Peer {
     this.#runsSent++;
     this.stats.tasksRun += n;
     // The blocks stay here until their tasks finish (to revoke them): the worker gets copies,
-    // moved rather than cloned.
+    // moved rather than cloned, except for large arguments in shared memory, which it shares.
     const copies = blocks.map((b) => sliceBlock(b, 0, b.seqs.length));
     this.#post({ t: "run", idx0, blocks: copies }, copies.flatMap(blockBuffers));
     this.#watchHanded();

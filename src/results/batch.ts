@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ByteColumn } from "../scheduler/block.ts";
+import { ByteColumn, transferable } from "../scheduler/block.ts";
 
 /** Results by column. Entry `i` of every column describes result `i`. */
 export interface ResultBatch {
@@ -24,9 +24,9 @@ export function payloadOf(batch: ResultBatch, i: number): Uint8Array {
   return batch.data.subarray(i === 0 ? 0 : batch.ends[i - 1], batch.ends[i]);
 }
 
-/** The buffers of a batch built here, to transfer it to another thread. */
+/** The buffers of a batch built here, to transfer it to another thread (shared ones are not). */
 export function resultBuffers(batch: ResultBatch): ArrayBuffer[] {
-  return [batch.keys, batch.oks, batch.data, batch.ends].map((a) => a.buffer as ArrayBuffer);
+  return transferable([batch.keys, batch.oks, batch.data, batch.ends]);
 }
 
 /** Builds a batch result by result. */

@@ -46,9 +46,15 @@ export function recordOf(block: TaskBlock, i: number): TaskRecord {
   };
 }
 
+/** Whether `bytes` lives in shared memory (which threads share rather than copy). */
+export function isShared(bytes: Uint8Array): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && bytes.buffer instanceof SharedArrayBuffer;
+}
+
 /**
  * A copy of tasks `[lo, hi)` of a block: compact, independent of the original (which may be
- * changed or dropped afterwards).
+ * changed or dropped afterwards). Arguments in shared memory are shared, not copied: they are
+ * never changed in place, and another thread can read them where they are.
  */
 export function sliceBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
   const view = viewBlock(block, lo, hi); // its `ends` is already a copy
@@ -57,7 +63,7 @@ export function sliceBlock(block: TaskBlock, lo: number, hi: number): TaskBlock 
     seqs: view.seqs.slice(),
     kinds: view.kinds.slice(),
     // Not `view.data.slice()`: on a Node Buffer (what the wire decoder gives) that is a view.
-    data: Uint8Array.prototype.slice.call(view.data),
+    data: isShared(view.data) ? view.data : Uint8Array.prototype.slice.call(view.data),
   };
 }
 
@@ -78,14 +84,18 @@ export class ByteColumn {
   }
 
   /**
-   * The column of everything added, and start empty again.
+   * The column of everything added, and start empty again. A lone byte string in shared memory
+   * is used as `data` as it is (threads share it; it is never changed in place).
    * @param share a lone byte string may be used as `data` without a copy (for the wire, which
    *   copies anyway; never for buffers that are to be transferred).
+   * @param shared join into shared memory (for a block the mesh thread will hand back to an
+   *   executor, which then reads it without a copy)
    */
-  finish(share = false): { data: Uint8Array; ends: Uint32Array } {
-    const data = share && this.#chunks.length === 1
-      ? this.#chunks[0]
-      : joinBytes(this.#chunks, this.#bytes);
+  finish(share = false, shared = false): { data: Uint8Array; ends: Uint32Array } {
+    const lone = this.#chunks.length === 1 ? this.#chunks[0] : undefined;
+    const data = lone !== undefined && (share || isShared(lone))
+      ? lone
+      : joinBytes(this.#chunks, this.#bytes, shared);
     const ends = Uint32Array.from(this.#ends);
     this.#chunks = [];
     this.#ends = [];
@@ -117,13 +127,16 @@ export function viewBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
 /** Builds a block task by task (a handful at a time: revoked, reclaimed or submitted tasks). */
 export class BlockBuilder {
   readonly owner: string;
+  readonly #shared: boolean;
   #seqs: number[] = [];
   #kinds: number[] = [];
   #names = new Map<string, number>();
   #args = new ByteColumn();
 
-  constructor(owner: string) {
+  /** @param shared put the arguments in shared memory (see `ByteColumn.finish`) */
+  constructor(owner: string, shared = false) {
     this.owner = owner;
+    this.#shared = shared;
   }
 
   /** Tasks added so far. */
@@ -152,7 +165,7 @@ export class BlockBuilder {
       seqs: Float64Array.from(this.#seqs),
       names: [...this.#names.keys()],
       kinds: Uint16Array.from(this.#kinds),
-      ...this.#args.finish(),
+      ...this.#args.finish(false, this.#shared),
     };
     this.#seqs = [];
     this.#kinds = [];
@@ -161,9 +174,22 @@ export class BlockBuilder {
   }
 }
 
-/** `chunks` copied back to back into one fresh buffer of `total` bytes. */
-function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
+/**
+ * Byte strings at least this long go to shared memory when asked (see `freshBytes`); shorter
+ * ones cost less to copy than a shared buffer costs to keep (V8 rounds those up).
+ */
+export const SHARED_MIN_BYTES = 64 * 1024;
+
+/** A fresh zeroed byte array of `n` bytes: in shared memory if `shared` and n is large. */
+export function freshBytes(n: number, shared: boolean): Uint8Array {
+  return new Uint8Array(
+    shared && n >= SHARED_MIN_BYTES ? new SharedArrayBuffer(n) : new ArrayBuffer(n),
+  );
+}
+
+/** `chunks` copied back to back into one fresh buffer of `total` bytes (see `freshBytes`). */
+function joinBytes(chunks: readonly Uint8Array[], total: number, shared = false): Uint8Array {
+  const out = freshBytes(total, shared);
   let off = 0;
   for (const c of chunks) {
     out.set(c, off);
@@ -175,7 +201,18 @@ function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
 /** The most distinct names one block may carry (kinds are 16-bit). */
 export const MAX_BLOCK_NAMES = 65_536;
 
-/** The buffers of a block's columns, to transfer it to another thread. */
+/** The buffers of a block's columns, to transfer it to another thread (shared ones are not). */
 export function blockBuffers(block: TaskBlock): ArrayBuffer[] {
-  return [block.seqs, block.kinds, block.data, block.ends].map((a) => a.buffer as ArrayBuffer);
+  return transferable([block.seqs, block.kinds, block.data, block.ends]);
+}
+
+/** The buffers of `arrays` that can be transferred: every one not in shared memory. */
+export function transferable(arrays: readonly ArrayBufferView[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const a of arrays) {
+    if (!(typeof SharedArrayBuffer !== "undefined" && a.buffer instanceof SharedArrayBuffer)) {
+      out.push(a.buffer as ArrayBuffer);
+    }
+  }
+  return out;
 }

@@ -3,12 +3,16 @@ import { decodeFrame, encodeFrame } from "../../src/codec/mod.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { SeqMap } from "../../src/executor/seq-map.ts";
 import { type Message, validate } from "../../src/mesh/frames.ts";
-import { payloadOf, ResultBuilder } from "../../src/results/batch.ts";
+import { payloadOf, resultBuffers, ResultBuilder } from "../../src/results/batch.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../../src/results/table.ts";
 import {
   argsOf,
+  blockBuffers,
   BlockBuilder,
+  freshBytes,
+  isShared,
   recordOf,
+  SHARED_MIN_BYTES,
   sliceBlock,
   type TaskBlock,
 } from "../../src/scheduler/block.ts";
@@ -53,6 +57,39 @@ describe("task blocks", () => {
     const s = sliceBlock(onWire, 1, 3);
     expect(s.data.buffer).not.toBe(onWire.data.buffer);
     expect(s.data.byteLength).toBe(s.data.buffer.byteLength);
+  });
+
+  test("large arguments go to shared memory, and slices share them instead of copying", () => {
+    const big = new Uint8Array(SHARED_MIN_BYTES).fill(7);
+    const b = new BlockBuilder("me", true);
+    b.add(1, "f", big);
+    b.add(2, "f", new Uint8Array([1, 2]));
+    const built = b.finish();
+    expect(isShared(built.data)).toBe(true);
+    const s = sliceBlock(built, 1, 2);
+    expect(s.data.buffer).toBe(built.data.buffer); // shared, not copied
+    expect([...argsOf(s, 0)]).toEqual([1, 2]);
+    expect(s.seqs.buffer).not.toBe(built.seqs.buffer); // the other columns are copies
+    // Only what is not shared is transferred to another thread.
+    expect(blockBuffers(s)).toEqual([s.seqs.buffer, s.kinds.buffer, s.ends.buffer]);
+    // Small arguments stay in ordinary memory, even when asked to share.
+    const small = new BlockBuilder("me", true);
+    small.add(1, "f", new Uint8Array([1]));
+    expect(isShared(small.finish().data)).toBe(false);
+    expect(isShared(freshBytes(SHARED_MIN_BYTES - 1, true))).toBe(false);
+  });
+
+  test("a lone result in shared memory is passed on as it is, and not transferred", () => {
+    const payload = freshBytes(SHARED_MIN_BYTES, true);
+    const r = new ResultBuilder();
+    r.add(5, 1, payload);
+    const batch = r.finish();
+    expect(batch.data).toBe(payload);
+    expect(resultBuffers(batch)).not.toContain(payload.buffer);
+    // An ordinary one is joined into a buffer of its own, which is transferred.
+    r.add(6, 1, new Uint8Array(10));
+    const plain = r.finish();
+    expect(resultBuffers(plain)).toContain(plain.data.buffer);
   });
 });
 

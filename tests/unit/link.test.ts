@@ -84,6 +84,16 @@ describe("link framing", () => {
     }]]);
   });
 
+  test("a large frame that arrives in parts lands in shared memory, intact", async () => {
+    const { a, frames } = links(true);
+    const value = new Uint8Array(100_000).map((_, i) => i % 251);
+    a.send({ t: "const", id: 1, name: "big", value });
+    await until(() => frames.length > 0);
+    const got = (frames[0][0] as { value: Uint8Array }).value;
+    expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(got).equals(Buffer.from(value))).toBe(true);
+  });
+
   test("a lazy message alone still arrives", async () => {
     const { a, frames } = links();
     a.send(load(7), true);

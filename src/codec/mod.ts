@@ -312,17 +312,132 @@ export function encodeFrame(messages: unknown[]): Uint8Array {
   return framePackr.pack(messages);
 }
 
+/** Byte strings at least this long travel after a frame's head, not copied into it. */
+export const OUT_OF_BAND_MIN = 64 * 1024;
+/** First byte of a frame with out-of-band parts: 0xc1 never starts MessagePack. */
+const OOB_FRAME = 0xc1;
+/** The key of the object that stands for out-of-band part `n` in a frame's head. */
+const OOB_KEY = "\u0000part";
+/** How deep messages nest byte strings (frame, message, list, block, column). */
+const OOB_DEPTH = 6;
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** `v` with every large byte string moved to `parts` (copies only what changes). */
+function lift(v: unknown, parts: Uint8Array[], depth: number): unknown {
+  if (v instanceof Uint8Array) {
+    if (v.byteLength < OUT_OF_BAND_MIN) return v;
+    parts.push(v);
+    return { [OOB_KEY]: parts.length - 1 };
+  }
+  if (typeof v !== "object" || v === null || depth >= OOB_DEPTH || ArrayBuffer.isView(v)) {
+    return v;
+  }
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = lift(v[i], parts, depth + 1);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
+  }
+  if (!isPlainObject(v)) return v;
+  let out: Record<string, unknown> | undefined;
+  for (const k in v) {
+    const x = lift(v[k], parts, depth + 1);
+    if (x !== v[k]) (out ??= { ...v })[k] = x;
+  }
+  return out ?? v;
+}
+
+/** `v` with every stand-in for an out-of-band part replaced by that part. */
+function land(v: unknown, parts: Uint8Array[], depth: number): unknown {
+  if (typeof v !== "object" || v === null || depth >= OOB_DEPTH || ArrayBuffer.isView(v)) {
+    return v;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = land(v[i], parts, depth + 1);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  if (OOB_KEY in o) {
+    const n = o[OOB_KEY];
+    if (typeof n !== "number" || !Number.isInteger(n) || parts[n] === undefined) {
+      throw new ProtocolError(`malformed frame (no out-of-band part ${String(n)})`);
+    }
+    return parts[n];
+  }
+  for (const k in o) o[k] = land(o[k], parts, depth + 1);
+  return o;
+}
+
 /**
- * Decodes one mesh frame. The shape of each message is checked by the caller.
+ * Encodes one mesh frame as pieces to send back to back. Byte strings of
+ * {@link OUT_OF_BAND_MIN} bytes or more are not copied into the encoding: they follow the
+ * frame's head as pieces of their own (the head, `0xc1`, its length and the MessagePack of
+ * `[messages, part lengths]`, names each by index). Without such strings the frame is the
+ * plain MessagePack of {@link encodeFrame}, in one piece.
+ */
+export function encodeFrameParts(messages: unknown[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  const lifted = lift(messages, parts, 0);
+  if (parts.length === 0) return [framePackr.pack(messages)];
+  const head = framePackr.pack([lifted, parts.map((p) => p.byteLength)]);
+  const first = new Uint8Array(5 + head.byteLength);
+  first[0] = OOB_FRAME;
+  new DataView(first.buffer).setUint32(1, head.byteLength);
+  first.set(head, 5);
+  return [first, ...parts];
+}
+
+/** Decodes a frame made by {@link encodeFrameParts}: its parts are views of `bytes`. */
+function decodeFrameWithParts(bytes: Uint8Array): unknown {
+  if (bytes.byteLength < 5) throw new ProtocolError("malformed frame (truncated head)");
+  const headLength = new DataView(bytes.buffer, bytes.byteOffset, 5).getUint32(1);
+  if (5 + headLength > bytes.byteLength) {
+    throw new ProtocolError("malformed frame (head longer than the frame)");
+  }
+  let head: unknown;
+  try {
+    head = framePackr.unpack(bytes.subarray(5, 5 + headLength));
+  } catch (err) {
+    throw new ProtocolError(`malformed frame (${(err as Error).message})`);
+  }
+  if (!Array.isArray(head) || head.length !== 2 || !Array.isArray(head[1])) {
+    throw new ProtocolError("malformed frame (head is not [messages, part lengths])");
+  }
+  const parts: Uint8Array[] = [];
+  let at = 5 + headLength;
+  for (const n of head[1] as unknown[]) {
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || at + n > bytes.byteLength) {
+      throw new ProtocolError("malformed frame (a part overruns the frame)");
+    }
+    parts.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  if (at !== bytes.byteLength) throw new ProtocolError("malformed frame (bytes after its parts)");
+  return land(head[0], parts, 0);
+}
+
+/**
+ * Decodes one mesh frame, with or without out-of-band parts (see {@link encodeFrameParts}).
+ * The shape of each message is checked by the caller.
  *
  * @throws {ProtocolError} on any malformed input
  */
 export function decodeFrame(bytes: Uint8Array): unknown[] {
   let decoded: unknown;
-  try {
-    decoded = framePackr.unpack(bytes);
-  } catch (err) {
-    throw new ProtocolError(`malformed frame (${(err as Error).message})`);
+  if (bytes[0] === OOB_FRAME) {
+    decoded = decodeFrameWithParts(bytes);
+  } else {
+    try {
+      decoded = framePackr.unpack(bytes);
+    } catch (err) {
+      throw new ProtocolError(`malformed frame (${(err as Error).message})`);
+    }
   }
   if (!Array.isArray(decoded)) throw new ProtocolError("malformed frame (not a list of messages)");
   return decoded;

@@ -12,7 +12,7 @@ import { MAX_BLOCK_NAMES, type TaskBlock } from "../scheduler/block.ts";
 /** libp2p protocol id of the scoop link. */
 export const PROTOCOL = "/scoop/link/1.0.0";
 /** Bumped whenever a message changes shape; peers of another version refuse each other. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Every message a link carries. */
 export type Message =

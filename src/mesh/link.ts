@@ -7,7 +7,7 @@
  * @module
  */
 import type { Stream } from "@libp2p/interface";
-import { decodeFrame, encodeFrame } from "../codec/mod.ts";
+import { decodeFrame, encodeFrameParts } from "../codec/mod.ts";
 import { ProtocolError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { freshBytes } from "../scheduler/block.ts";
@@ -46,8 +46,8 @@ export class Link {
   #flushScheduled = false;
   #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   #waitingDrain = false;
-  /** The frame being sent in slices, and how much of it is out. */
-  #sending: Uint8Array | undefined;
+  /** The pieces of the frame being sent in slices, and how much of the first is out. */
+  #pieces: Uint8Array[] = [];
   #sendingAt = 0;
   #closed = false;
   // Receive buffer: chunks not yet consumed as whole frames.
@@ -107,14 +107,15 @@ export class Link {
     // Everything queued goes out now, slices and all: the stream buffers what it cannot send.
     this.#waitingDrain = false;
     for (;;) {
-      if (this.#sending !== undefined) {
-        try {
-          this.#stream.send(this.#sending.subarray(this.#sendingAt));
-        } catch {
-          break;
+      try {
+        for (const [i, piece] of this.#pieces.entries()) {
+          this.#stream.send(i === 0 ? piece.subarray(this.#sendingAt) : piece);
         }
-        this.#sending = undefined;
+      } catch {
+        break;
       }
+      this.#pieces = [];
+      this.#sendingAt = 0;
       if (this.#outbox.length === 0) break;
       this.#flush();
       this.#waitingDrain = false;
@@ -139,7 +140,7 @@ export class Link {
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#closed || this.#waitingDrain) return;
-    if (this.#sending === undefined) {
+    if (this.#pieces.length === 0) {
       if (this.#outbox.length === 0) return;
       if (this.#lazyTimer !== undefined) {
         clearTimeout(this.#lazyTimer);
@@ -147,34 +148,29 @@ export class Link {
       }
       const batch = this.#outbox;
       this.#outbox = [];
-      const body = encodeFrame(batch);
-      if (body.byteLength <= SEND_SLICE) {
-        // The common case: one small frame, prefix and body in one send.
-        const frame = new Uint8Array(4 + body.byteLength);
-        new DataView(frame.buffer).setUint32(0, body.byteLength);
-        frame.set(body, 4);
-        this.#sending = frame;
-      } else {
-        // A large one: the prefix alone, then the body's own bytes (no copy of megabytes).
-        const head = new Uint8Array(4);
-        new DataView(head.buffer).setUint32(0, body.byteLength);
-        try {
-          this.#stream.send(head); // buffered even when it asks us to wait: the body waits
-        } catch (err) {
-          this.#finish(err as Error);
-          return;
-        }
-        this.#sending = body;
-      }
+      // Large byte strings come as pieces of their own, sent from where they are (no copy).
+      const pieces = encodeFrameParts(batch);
+      let length = 0;
+      for (const p of pieces) length += p.byteLength;
+      // The length prefix and the first piece (the whole of a small frame) go in one send.
+      const first = new Uint8Array(4 + pieces[0].byteLength);
+      new DataView(first.buffer).setUint32(0, length);
+      first.set(pieces[0], 4);
+      pieces[0] = first;
+      this.#pieces = pieces;
       this.#sendingAt = 0;
     }
     // A large frame goes out in slices, each one after the stream has drained the previous:
     // Noise encrypts what is sent synchronously, and slicing lets the receiver decrypt one
     // slice while the next is encrypted, instead of waiting for the whole frame.
-    const frame = this.#sending;
-    while (this.#sendingAt < frame.byteLength) {
-      const slice = frame.subarray(this.#sendingAt, this.#sendingAt + SEND_SLICE);
+    while (this.#pieces.length > 0) {
+      const piece = this.#pieces[0];
+      const slice = piece.subarray(this.#sendingAt, this.#sendingAt + SEND_SLICE);
       this.#sendingAt += slice.byteLength;
+      if (this.#sendingAt >= piece.byteLength) {
+        this.#pieces.shift();
+        this.#sendingAt = 0;
+      }
       let ok: boolean;
       try {
         ok = this.#stream.send(slice);
@@ -190,7 +186,7 @@ export class Link {
         }, (err) => this.#finish(err));
         return;
       }
-      if (this.#sendingAt < frame.byteLength) {
+      if (this.#pieces.length > 0) {
         // Let the event loop breathe (and the receiver start decrypting) between slices.
         this.#waitingDrain = true;
         setImmediate(() => {
@@ -200,7 +196,6 @@ export class Link {
         return;
       }
     }
-    this.#sending = undefined;
     if (this.#outbox.length > 0) this.#flush();
   }
 
@@ -293,6 +288,7 @@ export class Link {
 
   #finish(error?: Error): void {
     this.#closed = true;
+    this.#pieces = [];
     clearTimeout(this.#lazyTimer);
     this.#lazyTimer = undefined;
     this.#chunks = [];

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { decodeFrame, decodeValue, encodeFrame, encodeValue } from "../../src/codec/mod.ts";
+import {
+  decodeFrame,
+  decodeValue,
+  encodeFrame,
+  encodeFrameParts,
+  encodeValue,
+  OUT_OF_BAND_MIN,
+} from "../../src/codec/mod.ts";
 import { ProtocolError } from "../../src/errors.ts";
 
 const roundTrip = <T>(v: T): T => decodeValue(encodeValue(v)) as T;
@@ -160,6 +167,46 @@ describe("codec: frames", () => {
     const out = decodeFrame(encodeFrame(frame)) as typeof frame;
     expect(out[1]).toEqual({ t: "load", n: 3 });
     expect([...(out[0].r[0][2] as Uint8Array)]).toEqual([1, 2]);
+  });
+
+  test("large byte strings travel as pieces of their own, uncopied, and land as views", () => {
+    const big = new Uint8Array(OUT_OF_BAND_MIN).map((_, i) => i % 256);
+    const other = new Uint8Array(OUT_OF_BAND_MIN + 3).fill(9);
+    const block = { owner: "p", data: big, ends: new Uint32Array([1]) };
+    const messages = [{ t: "tasks", blocks: [block], load: 0 }, { t: "const", value: other }];
+    const pieces = encodeFrameParts(messages);
+    expect(pieces.length).toBe(3);
+    expect(pieces[1]).toBe(big); // sent from where it is
+    expect(pieces[2]).toBe(other);
+    expect(messages[0].blocks[0].data).toBe(big); // the messages are left as they were
+    const joined = Buffer.concat(pieces);
+    const out = decodeFrame(joined) as typeof messages;
+    const got = out[0].blocks[0].data;
+    expect(Buffer.from(got).equals(Buffer.from(big))).toBe(true);
+    expect(got.buffer).toBe(joined.buffer); // a view of the frame, not a copy
+    expect(out[1].value.byteLength).toBe(other.byteLength);
+    // Without large strings, a frame is plain MessagePack in one piece.
+    const small = [{ t: "load", n: 1 }];
+    expect(encodeFrameParts(small)).toEqual([encodeFrame(small)]);
+  });
+
+  test("a frame with parts that lie about them throws ProtocolError", () => {
+    const [head, part] = encodeFrameParts([{ t: "const", value: new Uint8Array(OUT_OF_BAND_MIN) }]);
+    const frame = (...xs: Uint8Array[]) => new Uint8Array(Buffer.concat(xs));
+    const bad = [
+      frame(head), // its part missing
+      frame(head, part, new Uint8Array(1)), // bytes after the parts
+      frame(head.subarray(0, 3)), // truncated head
+      frame(new Uint8Array([0xc1, 0xff, 0xff, 0xff, 0xff])), // head longer than the frame
+      frame(new Uint8Array([0xc1, 0, 0, 0, 1, 0x2a])), // head not [messages, lengths]
+    ];
+    // A stand-in naming a part that does not exist.
+    const liar = encodeFrameParts([{ value: new Uint8Array(OUT_OF_BAND_MIN) }]);
+    const headText = Buffer.from(liar[0]);
+    const at = headText.indexOf(Buffer.from("\u0000part")) + "\u0000part".length;
+    headText[at] = 0x07; // the part index (a positive fixint) becomes 7
+    bad.push(frame(headText, liar[1]));
+    for (const bytes of bad) expect(() => decodeFrame(bytes)).toThrow(ProtocolError);
   });
 
   test("malformed bytes throw ProtocolError, never anything else", () => {

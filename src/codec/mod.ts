@@ -331,14 +331,14 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 
 /** `v` with every large byte string moved to `parts` (copies only what changes). */
 function lift(v: unknown, parts: Uint8Array[], depth: number): unknown {
+  // The same depth limit as `land`: what it would not replace must not be lifted.
+  if (typeof v !== "object" || v === null || depth >= OOB_DEPTH) return v;
   if (v instanceof Uint8Array) {
     if (v.byteLength < OUT_OF_BAND_MIN) return v;
     parts.push(v);
     return { [OOB_KEY]: parts.length - 1 };
   }
-  if (typeof v !== "object" || v === null || depth >= OOB_DEPTH || ArrayBuffer.isView(v)) {
-    return v;
-  }
+  if (ArrayBuffer.isView(v)) return v;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {

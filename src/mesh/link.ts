@@ -27,6 +27,13 @@ export const LAZY_MS = 20;
 /** Largest frame a peer may send, in bytes. Larger frames close the link. */
 export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
 
+/** The bytes of a frame's pieces. */
+function frameLength(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.byteLength;
+  return n;
+}
+
 /** What a link reports to its owner. */
 export interface LinkHandlers {
   /** A batch of messages arrived (already decoded; not yet validated). */
@@ -146,12 +153,20 @@ export class Link {
         clearTimeout(this.#lazyTimer);
         this.#lazyTimer = undefined;
       }
-      const batch = this.#outbox;
+      let batch = this.#outbox;
       this.#outbox = [];
       // Large byte strings come as pieces of their own, sent from where they are (no copy).
-      const pieces = encodeFrameParts(batch);
-      let length = 0;
-      for (const p of pieces) length += p.byteLength;
+      let pieces = encodeFrameParts(batch);
+      let length = frameLength(pieces);
+      // Messages that piled up (lazy ones, or behind a large frame) may add up to more than a
+      // peer accepts in one frame: send the first half now, the rest in the frames after.
+      while (length > this.#maxFrame && batch.length > 1) {
+        const half = batch.length >> 1;
+        this.#outbox = [...batch.slice(half), ...this.#outbox];
+        batch = batch.slice(0, half);
+        pieces = encodeFrameParts(batch);
+        length = frameLength(pieces);
+      }
       // The length prefix and the first piece (the whole of a small frame) go in one send.
       const first = new Uint8Array(4 + pieces[0].byteLength);
       new DataView(first.buffer).setUint32(0, length);

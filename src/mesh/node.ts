@@ -69,15 +69,20 @@ export async function createNode(options: NodeOptions): Promise<Libp2p> {
  * AbortError after @libp2p/tcp has removed its own error listener, as an uncaught exception
  * (seen as dozens of "AbortError: The operation was aborted" traces when a 16-peer job ends
  * while peers still dial each other). While a node stops, those are expected: ignore them.
+ * Anything else is left to the application's own handler if it has one, and otherwise ends
+ * the process as an uncaught exception would.
  */
 function ignoreAbortError(err: Error): void {
-  if (err?.name !== "AbortError") throw err;
+  if (err?.name === "AbortError") return;
+  if (process.listenerCount("uncaughtException") > 1) return; // the application handles it
+  process.stderr.write(`${err?.stack ?? String(err)}\n`);
+  process.exit(1);
 }
 
 /** Stop a node without hanging: Deno never finishes `stop()` (see LIBP2P-NOTES). */
 export async function stopNode(node: Libp2p, timeoutMs = 2000): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  process.on("uncaughtException", ignoreAbortError);
+  if (runtime === "bun") process.on("uncaughtException", ignoreAbortError);
   try {
     await Promise.race([
       Promise.resolve(node.stop()).catch(() => {}),

@@ -190,6 +190,17 @@ describe("codec: frames", () => {
     expect(encodeFrameParts(small)).toEqual([encodeFrame(small)]);
   });
 
+  test("a large byte string arrives as bytes however deep it is nested", () => {
+    for (let depth = 1; depth <= 8; depth++) {
+      let v: unknown = new Uint8Array(OUT_OF_BAND_MIN).fill(depth);
+      for (let d = 1; d < depth; d++) v = [v];
+      let out: unknown = (decodeFrame(Buffer.concat(encodeFrameParts([v]))) as unknown[])[0];
+      for (let d = 1; d < depth; d++) out = (out as unknown[])[0];
+      expect(out).toBeInstanceOf(Uint8Array);
+      expect((out as Uint8Array)[0]).toBe(depth);
+    }
+  });
+
   test("a frame with parts that lie about them throws ProtocolError", () => {
     const [head, part] = encodeFrameParts([{ t: "const", value: new Uint8Array(OUT_OF_BAND_MIN) }]);
     const frame = (...xs: Uint8Array[]) => new Uint8Array(Buffer.concat(xs));

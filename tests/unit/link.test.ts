@@ -44,16 +44,17 @@ function pipe(split = false): [Stream, Stream, { sends: number }] {
 }
 
 /** A Link pair; `got` collects each frame's messages as they arrive at the second end. */
-function links(split = false) {
+function links(split = false, maxFrame?: number) {
   const [sa, sb, counter] = pipe(split);
   const frames: unknown[][] = [];
+  const closed: (Error | undefined)[] = [];
   const ignore = { onMessages() {}, onClose() {} };
-  const a = new Link("b", sa, ignore);
+  const a = new Link("b", sa, ignore, maxFrame);
   const b = new Link("a", sb, {
     onMessages: (_link, messages) => frames.push(messages),
-    onClose() {},
-  });
-  return { a, b, frames, counter };
+    onClose: (_link, error) => closed.push(error),
+  }, maxFrame);
+  return { a, b, frames, counter, closed };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -92,6 +93,21 @@ describe("link framing", () => {
     const got = (frames[0][0] as { value: Uint8Array }).value;
     expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(Buffer.from(got).equals(Buffer.from(value))).toBe(true);
+  });
+
+  test("messages that add up to more than a frame may carry leave in several frames", async () => {
+    const { a, frames, closed } = links(true, 1_000_000);
+    const big = (id: number) => ({ t: "const", id, name: "x", value: new Uint8Array(600_000) });
+    a.send(big(1) as Message, true);
+    a.send(big(2) as Message, true);
+    a.send(load(3));
+    await until(() => frames.flat().length === 3);
+    expect(closed).toEqual([]);
+    expect(frames.length).toBeGreaterThan(1);
+    expect(
+      frames.flat().map((m) => (m as { id?: number; n?: number }).id ?? (m as { n: number }).n),
+    )
+      .toEqual([1, 2, 3]);
   });
 
   test("a lazy message alone still arrives", async () => {

@@ -167,12 +167,17 @@ export class Link {
         pieces = encodeFrameParts(batch);
         length = frameLength(pieces);
       }
-      // The length prefix and the first piece (the whole of a small frame) go in one send.
-      const first = new Uint8Array(4 + pieces[0].byteLength);
+      // The length prefix and the small pieces that lead (the whole of a small frame, or the
+      // head of one with parts) go in one send; a large piece is sent from where it is.
+      let lead = 0;
+      let leadBytes = 4;
+      while (lead < pieces.length && leadBytes + pieces[lead].byteLength <= SEND_SLICE) {
+        leadBytes += pieces[lead++].byteLength;
+      }
+      const first = new Uint8Array(leadBytes);
       new DataView(first.buffer).setUint32(0, length);
-      first.set(pieces[0], 4);
-      pieces[0] = first;
-      this.#pieces = pieces;
+      for (let i = 0, at = 4; i < lead; at += pieces[i++].byteLength) first.set(pieces[i], at);
+      this.#pieces = [first, ...pieces.slice(lead)];
       this.#sendingAt = 0;
     }
     // A large frame goes out in slices, each one after the stream has drained the previous:

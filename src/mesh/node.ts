@@ -32,17 +32,15 @@ export function prologueFor(key: Uint8Array): Uint8Array {
  * of 1200 bytes or more. There, use OpenSSL's through bun:ffi when the system has it, else the
  * WebAssembly cipher Noise ships. Elsewhere Noise's defaults (node:crypto) are fast already.
  */
-const bunChaCha = runtime === "bun"
-  ? (await nativeChaChaPoly()) ?? {
-    chaCha20Poly1305Encrypt: noiseCrypto.asCrypto.chaCha20Poly1305Encrypt,
-    chaCha20Poly1305Decrypt: noiseCrypto.asCrypto.chaCha20Poly1305Decrypt,
+const noiseCryptoForRuntime = runtime === "bun"
+  ? {
+    ...noiseCrypto.defaultCrypto,
+    ...((await nativeChaChaPoly()) ?? {
+      chaCha20Poly1305Encrypt: noiseCrypto.asCrypto.chaCha20Poly1305Encrypt,
+      chaCha20Poly1305Decrypt: noiseCrypto.asCrypto.chaCha20Poly1305Decrypt,
+    }),
   }
   : undefined;
-
-function noiseCryptoForRuntime() {
-  if (bunChaCha === undefined) return undefined;
-  return { ...noiseCrypto.defaultCrypto, ...bunChaCha };
-}
 
 /** Create and start a libp2p node for one peer. */
 export async function createNode(options: NodeOptions): Promise<Libp2p> {
@@ -51,7 +49,7 @@ export async function createNode(options: NodeOptions): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise({
       prologueBytes: prologueFor(options.key),
-      crypto: noiseCryptoForRuntime(),
+      crypto: noiseCryptoForRuntime,
     })],
     streamMuxers: [yamux()],
     connectionManager: {

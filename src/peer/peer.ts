@@ -270,8 +270,8 @@ export class Peer {
    * Size the next batch so that it holds the executor about BATCH_TARGET_MS, from how long
    * finished tasks held it (time blocked on futures excluded), as the executor reports: small
    * for long tasks (little is stranded behind a long one), large for tiny ones and for tasks
-   * that mostly await their children (few messages). It at most doubles per report, like a slow start, so one fast report does
-   * not hand out a thousand slow tasks.
+   * that mostly await their children (few messages). It at most doubles per report, like a slow
+   * start, so one fast report does not hand out a thousand slow tasks.
    */
   #adaptBatch(perTask: number): void {
     const fit = perTask > 0 ? Math.floor(BATCH_TARGET_MS / perTask) : MAX_BATCH;

@@ -46,9 +46,9 @@ export function recordOf(block: TaskBlock, i: number): TaskRecord {
   };
 }
 
-/** Whether `bytes` lives in shared memory (which threads share rather than copy). */
-export function isShared(bytes: Uint8Array): boolean {
-  return typeof SharedArrayBuffer !== "undefined" && bytes.buffer instanceof SharedArrayBuffer;
+/** Whether `view` lives in shared memory (which threads share rather than copy). */
+export function isShared(view: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && view.buffer instanceof SharedArrayBuffer;
 }
 
 /**
@@ -121,8 +121,6 @@ export function viewBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
     ends,
   };
 }
-
-/** Where task `lo`'s arguments start, and the ends of tasks `[lo, hi)` counted from there. */
 
 /** Builds a block task by task (a handful at a time: revoked, reclaimed or submitted tasks). */
 export class BlockBuilder {
@@ -209,10 +207,6 @@ export function blockBuffers(block: TaskBlock): ArrayBuffer[] {
 /** The buffers of `arrays` that can be transferred: every one not in shared memory. */
 export function transferable(arrays: readonly ArrayBufferView[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (const a of arrays) {
-    if (!(typeof SharedArrayBuffer !== "undefined" && a.buffer instanceof SharedArrayBuffer)) {
-      out.push(a.buffer as ArrayBuffer);
-    }
-  }
+  for (const a of arrays) if (!isShared(a)) out.push(a.buffer as ArrayBuffer);
   return out;
 }

@@ -90,10 +90,7 @@ export class TaskDeque {
       }
       if (seg.hi === seg.lo) this.#dropLast();
     }
-    this.#live -= taken;
-    // Nothing left: a count that drifted (a task that stopped being live without `forget`)
-    // heals here instead of advertising work that is not there.
-    if (this.#segs.length === this.#head) this.#live = 0;
+    this.#tookOut(taken);
     return out;
   }
 
@@ -121,11 +118,16 @@ export class TaskDeque {
       }
       if (seg.lo === seg.hi) this.#dropFirst();
     }
+    this.#tookOut(taken);
+    return out;
+  }
+
+  /** Count `taken` live tasks out. */
+  #tookOut(taken: number): void {
     this.#live -= taken;
     // Nothing left: a count that drifted (a task that stopped being live without `forget`)
     // heals here instead of advertising work that is not there.
     if (this.#segs.length === this.#head) this.#live = 0;
-    return out;
   }
 
   /** Everything left, oldest first (see `shift`). */

@@ -30,7 +30,7 @@
  * @module
  */
 import process from "node:process";
-import { context, getConst, setConst } from "./src/executor/context.ts";
+import { context, getConst, setConst, waitForPeers } from "./src/executor/context.ts";
 import { launch } from "./src/launcher/launch.ts";
 import { report } from "./src/launcher/report.ts";
 import { type Logger, logger } from "./src/log.ts";
@@ -105,6 +105,29 @@ export const grid = Object.freeze({
   /** A logger whose lines carry this peer's prefix (`-v` for debug). */
   get logger(): Logger {
     return appLog;
+  },
+  /**
+   * Wait until at least `n` peers are live, this one included; resolves with the size then.
+   * `main` starts as soon as the origin is up, and the other peers join while it runs and take
+   * work as they come: await this first when every peer must be there from the first task (to
+   * measure a speedup, say). By default `n` is, on the origin, every peer the launcher started
+   * (`-n`), elsewhere 1.
+   * @throws {TimeoutError} fewer than `n` peers were live after `options.timeout` ms
+   *
+   * @example
+   * ```ts
+   * export async function main() {
+   *   await grid.waitForPeers(); // all of `-n`
+   *   const t0 = performance.now();
+   *   …
+   * }
+   * ```
+   */
+  waitForPeers(
+    n?: number,
+    options?: { timeout?: number; signal?: AbortSignal },
+  ): Promise<number> {
+    return waitForPeers(n, options);
   },
 });
 

@@ -109,13 +109,26 @@ function table(rt: string, r: Any): string {
     "",
     r.nested15.command,
   );
+  const joinedAtEnd = (runs: number[] | undefined) =>
+    runs === undefined
+      ? ""
+      : ` (2nd peer joined in ${runs.filter((n) => n >= 2).length} of ${runs.length})`;
   add(
-    "startup: whole run of a 1-item map, -n 2 (median of 5)",
+    `startup: whole run of a 1-item map, -n 2 (median of 5)${joinedAtEnd(r.startup.peersAtEnd)}`,
     `${f(r.startup.medianWall, 3)} s`,
     "≤ 0.35 s",
     ok(r.startup.medianWall <= 0.35),
     r.startup.command,
   );
+  if (r.startupAll) {
+    add(
+      "startup to a whole grid: the same after `grid.waitForPeers()` (median of 5)",
+      `${f(r.startupAll.medianWall, 3)} s`,
+      "",
+      "",
+      r.startupAll.command,
+    );
+  }
   for (const mb of [8, 64]) {
     const p = r[`payload${mb}`];
     const ratio = p.grid.roundTripMBps / p.raw.roundTripMBps;

@@ -171,14 +171,18 @@ async function suite(rt: Runtime): Promise<Json> {
   out.nested15 = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/nested.ts", "15", "3"]);
 
   log(`[${rt}] startup`);
-  const walls: number[] = [];
-  let startupCommand = "";
-  for (let i = 0; i < 5; i++) {
-    const r = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/tiny.ts", "1", "1"]);
-    walls.push(r.wall);
-    startupCommand = r.command;
+  for (const [name, extra] of [["startup", []], ["startupAll", ["all"]]] as const) {
+    const walls: number[] = [];
+    const joined: number[] = [];
+    let command = "";
+    for (let i = 0; i < 5; i++) {
+      const r = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/startup.ts", ...extra]);
+      walls.push(r.wall);
+      joined.push(Number(r.peersAtEnd));
+      command = r.command;
+    }
+    out[name] = { command, medianWall: median(walls), walls, peersAtEnd: joined };
   }
-  out.startup = { command: startupCommand, medianWall: median(walls), walls };
 
   log(`[${rt}] payload`);
   for (const mb of [8, 64]) {

@@ -9,6 +9,7 @@ import { grid, run } from "../../mod.ts";
 
 export async function main(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 10);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   process.stdout.write(`idle ${seconds} ${grid.size}\n`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   process.stdout.write(`awake\n`);

@@ -15,6 +15,7 @@ export async function nap(ms: number): Promise<string> {
 export async function main(args: string[]): Promise<void> {
   const tasks = Number(args[0] ?? 800);
   const ms = Number(args[1] ?? 20);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const t0 = performance.now();
   const who = await futures.map(nap, Array(tasks).fill(ms));
   const seconds = (performance.now() - t0) / 1000;

@@ -16,6 +16,7 @@ export async function node(depth: number): Promise<number> {
 export async function main(args: string[]): Promise<void> {
   const depth = Number(args[0] ?? 12);
   const rounds = Number(args[1] ?? 3);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();

@@ -22,6 +22,7 @@ export async function echo(a: Float64Array, origin: string): Promise<[string, Fl
 export async function main(args: string[]): Promise<void> {
   const mb = Number(args[0] ?? 8);
   const rounds = Number(args[1] ?? 5);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const a = new Float64Array((mb * 1024 * 1024) / 8).map((_, i) => i);
   const me = grid.peerId;
   let best = Infinity;

@@ -18,6 +18,7 @@ export async function main(args: string[]): Promise<void> {
   const tasks = Number(args[1] ?? 200);
   const mode = args[2] ?? "grid";
   const rounds = Number(args[3] ?? 3);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const per = Math.ceil(samples / tasks);
   const seeds = Array.from({ length: tasks }, (_, i) => i + 1);
   hits(0, 200_000); // warm the kernel up in this thread too

@@ -19,6 +19,7 @@ function* numbers(n: number): Generator<number> {
 export async function main(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 10_000_000);
   const every = Math.max(1, Math.floor(n / 10));
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const rssMB: number[] = [];
   let count = 0;
   let sum = 0;

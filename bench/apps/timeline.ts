@@ -25,6 +25,7 @@ const ms = (x: number) => x.toFixed(1);
 export async function main(args: string[]): Promise<void> {
   const samples = Number(args[0] ?? 100_000);
   const rounds = Number(args[1] ?? 4);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const seeds = Array.from({ length: 200 }, (_, i) => i + 1);
   hits(0, 200_000); // warm the kernel up in this thread too
   for (let r = 0; r < rounds; r++) {

@@ -14,6 +14,7 @@ export function inc(x: number): number {
 export async function main(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 10_000);
   const rounds = Number(args[1] ?? 1);
+  await grid.waitForPeers(); // measure the whole grid: every peer of -n
   const items = Array.from({ length: n }, (_, i) => i);
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {

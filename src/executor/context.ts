@@ -22,6 +22,10 @@ interface Context {
   peerId: string;
   isOrigin: boolean;
   size: number;
+  /** Peers the launcher started for this job (on the origin; 1 elsewhere). */
+  started: number;
+  /** Calls of `waitForPeers` that wait for a size. */
+  sizeWaiters: Set<{ n: number; resolve(): void }>;
   consts: Map<string, unknown>;
   waiters: Map<string, Set<Waiter>>;
   hooks?: ContextHooks;
@@ -35,9 +39,88 @@ export const context: Context = ((globalThis as { [KEY]?: Context })[KEY] ??= {
   peerId: "",
   isOrigin: false,
   size: 0,
+  started: 1,
+  sizeWaiters: new Set(),
   consts: new Map(),
   waiters: new Map(),
 });
+
+/** @internal The mesh reports how many peers are live. */
+export function setSize(n: number): void {
+  context.size = n;
+  for (const w of context.sizeWaiters) if (n >= w.n) w.resolve();
+}
+
+/**
+ * Wait until the grid has at least `n` live peers, this one included. The launcher runs
+ * `main` as soon as the origin is up and the other peers join while it runs, taking work as
+ * they come; a job that measures, or that must spread over every peer from its first task,
+ * awaits this first.
+ * @param n peers to wait for; by default, on the origin, every peer the launcher started
+ *   (`-n`), elsewhere 1
+ * @returns the grid's size then
+ * @throws {TimeoutError} fewer than `n` peers were live after `timeout` ms
+ */
+export function waitForPeers(
+  n?: number,
+  options: { timeout?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const want = n ?? context.started;
+  if (!Number.isSafeInteger(want) || want < 1) {
+    return Promise.reject(
+      new RangeError(
+        `Cannot wait for peers: n must be a positive integer, got ${
+          typeof n === "number" ? n : typeof n
+        }`,
+      ),
+    );
+  }
+  const { timeout, signal } = options;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
+    return Promise.reject(
+      new RangeError(`Cannot wait for peers: timeout must be a finite number >= 0, got ${timeout}`),
+    );
+  }
+  if (context.peerId === "") {
+    return Promise.reject(
+      new GridError("Cannot wait for peers: no grid is running in this thread"),
+    );
+  }
+  if (context.size >= want) return Promise.resolve(context.size);
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<number>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      context.sizeWaiters.delete(waiter);
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const waiter = {
+      n: want,
+      resolve: () => {
+        cleanup();
+        resolve(context.size);
+      },
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    context.sizeWaiters.add(waiter);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new TimeoutError(
+            `Only ${context.size} of ${want} peers were live after ${timeout}ms`,
+            timeout,
+          ),
+        );
+      }, timeout);
+    }
+  });
+}
 
 /** @internal A constant arrived from the grid (or was set here). Later copies are ignored. */
 export function storeConst(name: string, value: unknown): void {

@@ -21,7 +21,7 @@ export type ToWorker =
   }
   /** The peer's id, once its node is up (right after init; before any task). */
   | { t: "identity"; peerId: string; prefix: string }
-  | { t: "main"; args: string[] }
+  | { t: "main"; args: string[]; peers: number }
   /**
    * Tasks handed to the worker: the blocks in order, each run from its last task to its first
    * (newest first); run indices count up from `idx0` in that order.

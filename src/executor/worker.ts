@@ -20,7 +20,7 @@ import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
 import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
-import { context, storeConst } from "./context.ts";
+import { context, setSize, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT } from "./protocol.ts";
@@ -483,7 +483,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     }
     case "size":
-      context.size = m.n;
+      setSize(m.n);
       break;
     case "identity":
       context.peerId = m.peerId;
@@ -491,6 +491,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       identified.resolve();
       break;
     case "main":
+      context.started = m.peers;
       void runMain(m.args);
       break;
     case "init":

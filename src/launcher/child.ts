@@ -46,7 +46,12 @@ async function main(): Promise<number> {
   process.stdin.on("end", () => process.exit(1));
   process.stdin.on("error", () => process.exit(1));
   process.on("SIGINT", () => process.exit(130));
-  process.on("SIGTERM", () => process.exit(143));
+  // SIGTERM is how the launcher ends the job for every peer: one that has started leaves the
+  // grid as on the origin's "stop" (a second SIGTERM ends it at once); one still starting —
+  // the job ended before it could join — exits at once (before this line, by default).
+  const term = new AbortController();
+  let joined = false;
+  process.on("SIGTERM", () => joined && !term.signal.aborted ? term.abort() : process.exit(143));
   const config = await readConfig();
   process.stdin.resume();
   configureLog({ level: config.level });
@@ -56,6 +61,8 @@ async function main(): Promise<number> {
     key: fromHex(config.key),
     bootstrap: config.bootstrap,
     listen: config.listen,
+    signal: term.signal,
+    onJoined: () => joined = true,
   });
 }
 

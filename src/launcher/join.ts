@@ -20,6 +20,10 @@ export interface JoinOptions {
   /** Addresses of peers already in the grid (at least one). */
   bootstrap: string[];
   listen?: string[];
+  /** Aborting it ends the peer as the origin's "stop" would: it leaves, resolving with 0. */
+  signal?: AbortSignal;
+  /** Called once the peer has joined. */
+  onJoined?: () => void;
 }
 
 /** Explain a failed dial in one line. */
@@ -47,6 +51,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
+  options.signal?.addEventListener("abort", () => stopped.resolve({ ok: true }), { once: true });
   // Join only once the executor has loaded the entry module: a peer that links earlier is
   // counted in, gets told of work, and cannot take any for the time the import takes.
   try {
@@ -71,6 +76,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     throw lastError ?? new GridError("Cannot join the grid: no bootstrap address given");
   }
   log.info(`peer ${peer.id} joined grid "${options.grid}"`);
+  options.onJoined?.();
   const outcome = await stopped.promise;
   await peer.stop();
   if (!outcome.ok && outcome.error) throw outcome.error;

@@ -1,9 +1,12 @@
 /**
  * The launcher: this process becomes the origin peer, starts the other peers of this host as
- * child processes of the same runtime, waits until all have joined, runs `main`, and when
- * `main` settles stops every peer and returns the exit status. The children get the grid key
- * and the origin's address on standard input, and exit when it closes: no process outlives
- * the launcher, however it ends.
+ * child processes of the same runtime, and runs `main` as soon as the origin has loaded the
+ * entry module: the other peers join while it runs, and take work from it as they come (a
+ * job that needs them all first awaits `grid.waitForPeers()`). When `main` settles it stops
+ * every peer and returns the exit status. A peer that has not joined within `joinTimeout`,
+ * or exits early, fails the job. The children get the grid key and the origin's address on
+ * standard input, and exit when it closes: no process outlives the launcher, however it
+ * ends.
  *
  * @module
  */
@@ -37,7 +40,7 @@ export interface LaunchOptions {
   runtime?: RuntimeName;
   /** Listen addresses of the origin. @default ["/ip4/127.0.0.1/tcp/0"] */
   listen?: string[];
-  /** How long all peers may take to join, in ms. @default 60000 */
+  /** How long all peers may take to join, in ms; `main` runs meanwhile. @default 60000 */
   joinTimeout?: number;
 }
 
@@ -130,13 +133,13 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   process.on("SIGTERM", onSignal);
 
   let outcome: LaunchOutcome;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const allJoined = new Promise<void>((resolve) => {
       if (peer.size >= workers) resolve();
       peer.onSize = (n) => n >= workers && resolve();
     });
     const timeout = options.joinTimeout ?? 60_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
@@ -148,30 +151,34 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
         timeout,
       );
     });
-    const [hasMain] = await Promise.race([
-      Promise.all([peer.ready, allJoined]),
-      early.promise,
-      timedOut,
-    ]);
-    clearTimeout(timer);
+    allJoined.then(() => {
+      clearTimeout(timer);
+      log.debug(`all ${workers} peers joined`);
+    });
+    const failed = Promise.race([early.promise, timedOut]);
+    failed.catch(() => {});
+    const hasMain = await Promise.race([peer.ready, failed]);
     if (!hasMain) {
       throw new UsageError(
         `Cannot run ${options.entry}: it does not export a main function ` +
           `(add \`export async function main(args: string[]) { … }\`)`,
       );
     }
-    log.debug(`all ${workers} peers joined; starting main`);
-    peer.startMain(options.args ?? []);
-    const done = await Promise.race([peer.mainDone.promise, early.promise]);
+    log.debug(`starting main (${peer.size} of ${workers} peers joined)`);
+    peer.startMain(options.args ?? [], workers);
+    const done = await Promise.race([peer.mainDone.promise, failed]);
     outcome = done.ok
       ? { code: 0, value: decodeValue(done.payload) }
       : { code: 1, error: decodeFailure(done.payload) };
   } catch (err) {
     outcome = { code: err instanceof UsageError ? 2 : 1, error: err };
   }
+  clearTimeout(timer);
 
   ending = true;
   peer.broadcastStop();
+  // Peers still starting exit at once; joined ones leave as on "stop", whichever comes first.
+  killAll("SIGTERM");
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     Promise.all(exits),

@@ -170,9 +170,9 @@ export class Peer {
     return this.#mesh.dial(addr);
   }
 
-  /** Run `main(args)` in the worker (origin only). */
-  startMain(args: string[]): void {
-    this.#post({ t: "main", args });
+  /** Run `main(args)` in the worker (origin only); `peers`: how many the launcher started. */
+  startMain(args: string[], peers = 1): void {
+    this.#post({ t: "main", args, peers });
   }
 
   /** Tell every peer the job is over. */

@@ -115,6 +115,24 @@ describe("API on a 3-peer grid", () => {
     expect(out).toEqual({ waiting: "through", opener: 2 });
   }, TIMEOUT);
 
+  test(
+    "main starts at once; grid.waitForPeers waits for -n peers, or n, or times out",
+    async () => {
+      const out = await scenario("peersApi");
+      expect(out).toEqual({
+        one: expect.any(Number),
+        all: 3,
+        tooMany: "TimeoutError: Only 3 of 4 peers were live after 30ms",
+        zero: "RangeError: Cannot wait for peers: n must be a positive integer, got 0",
+        notANumber: "RangeError: Cannot wait for peers: n must be a positive integer, got string",
+        aborted: "Error: no",
+        inTask: 3,
+      });
+      expect(out.one).toBeGreaterThanOrEqual(1);
+    },
+    TIMEOUT,
+  );
+
   test("work reaches every peer", async () => {
     const out = await scenario("spread", ["150"]);
     expect(out).toEqual({ peers: 3, size: 3 });

@@ -7,6 +7,7 @@
  *     bun bench/run.ts bun          # one runtime
  *     bun bench/run.ts bun quick    # smaller sizes, for a fast look
  */
+import { ALLOCATOR_ENV } from "../src/runtime/allocator.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -137,9 +138,11 @@ async function suite(rt: Runtime): Promise<Json> {
 
   log(`[${rt}] tiny`);
   out.tiny10k = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/tiny.ts", "10000", "5"]);
-  out.piscina10k = runJson(rt, "bench/piscina/run.mjs", ["10000", "2", "5"]);
+  // Baselines run with the allocator setting scoop's peers get (src/runtime/allocator.ts).
+  const alloc = rt === "bun" ? { ...ALLOCATOR_ENV } : {};
+  out.piscina10k = runJson(rt, "bench/piscina/run.mjs", ["10000", "2", "5"], alloc);
   out.tiny1M = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/tiny.ts", String(big), "1"]);
-  out.piscina1M = runJson(rt, "bench/piscina/run.mjs", [String(big), "2", "1"]);
+  out.piscina1M = runJson(rt, "bench/piscina/run.mjs", [String(big), "2", "1"], alloc);
 
   log(`[${rt}] pi`);
   for (const samples of quick ? [20_000_000] : [20_000_000, 200_000_000]) {
@@ -161,7 +164,7 @@ async function suite(rt: Runtime): Promise<Json> {
     };
   }
 
-  out.ceiling = runJson(rt, "bench/apps/ceiling.ts", [quick ? "20000000" : "100000000"]);
+  out.ceiling = runJson(rt, "bench/apps/ceiling.ts", [quick ? "20000000" : "100000000"], alloc);
 
   log(`[${rt}] nested`);
   out.nested12 = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/nested.ts", "12", "5"]);
@@ -194,7 +197,7 @@ async function suite(rt: Runtime): Promise<Json> {
         String(mb),
         mb > 8 ? "3" : "5",
       ]),
-      raw: runJson(rt, "bench/apps/raw-stream.ts", [String(mb), mb > 8 ? "3" : "5"]),
+      raw: runJson(rt, "bench/apps/raw-stream.ts", [String(mb), mb > 8 ? "3" : "5"], alloc),
     };
   }
 

@@ -17,6 +17,7 @@ import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
 import { type Level, logger, logLevel } from "../log.ts";
 import type { Peer as PeerType } from "../peer/peer.ts";
+import { peerEnv } from "../runtime/allocator.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import { loadEntry } from "./entry.ts";
@@ -74,7 +75,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   let ending = false;
   for (let i = 1; i < workers; i++) {
     const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], options.runtime ?? runtime);
-    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"] });
+    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env: peerEnv() });
     children.push(child);
     exits.push(
       new Promise((resolve) => {

@@ -4,7 +4,16 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FIXTURES, killAll, lastJson, noneLeft, processesTagged, run, start } from "./_harness.ts";
+import {
+  FIXTURES,
+  killAll,
+  lastJson,
+  noneLeft,
+  processesTagged,
+  run,
+  RUNTIME,
+  start,
+} from "./_harness.ts";
 
 const FIXTURE = join(FIXTURES, "api-fixture.ts");
 const TIMEOUT = 120_000;
@@ -50,6 +59,20 @@ describe("lifecycle", () => {
       expect(await noneLeft(p.tag)).toEqual([]);
     }, TIMEOUT);
   }
+
+  test("peers run with the allocator setting; the user's own wins", async () => {
+    for (const [env, want] of [[{}, "1000"], [{ MIMALLOC_PURGE_DELAY: "7" }, "7"]] as const) {
+      const p = start(["-n", "3", FIXTURE, "allocatorEnv"], { env });
+      expect(await p.exited).toBe(0);
+      const out = lastJson(p.stdout);
+      // On Bun cli.ts re-executes itself in place to get it: the same process, the same pid.
+      // Deno's heap is not mimalloc's: its origin runs as started, its children get it anyway.
+      expect(out.pid).toBe(p.child.pid);
+      expect(out.origin).toBe(RUNTIME === "bun" || "MIMALLOC_PURGE_DELAY" in env ? want : null);
+      const others = Object.entries(out.peers).filter(([id]) => id !== out.id);
+      expect(others.map(([, v]) => v)).toEqual([want, want]);
+    }
+  }, TIMEOUT);
 
   test("a peer killed outright leaves no orphan behind", async () => {
     const p = start(["-n", "3", FIXTURE, "hang"]);

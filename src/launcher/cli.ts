@@ -1,0 +1,170 @@
+/**
+ * The launcher's command line: argument parsing → options → launcher; no logic of its own.
+ * `cli.ts` at the repository's root loads it (after the preflight).
+ *
+ * @module
+ */
+import { appendFileSync } from "node:fs";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import { launch } from "./launch.ts";
+import { loadEntry } from "./entry.ts";
+import { configuredKey } from "./secret.ts";
+import { report } from "./report.ts";
+import { configureLog } from "../log.ts";
+import { cores, type RuntimeName, runtimeVersion } from "../runtime/mod.ts";
+
+const VERSION = "0.1.0";
+
+const HELP = `scoop ${VERSION} — SCOOP's futures over a brokerless libp2p mesh
+
+Usage: cli.ts [options] <entry.ts> [args for main…]
+
+Options:
+  -n, --workers N       peers on this host, the origin included (default: cores)
+      --join            serve an existing grid as a worker peer (no main); needs --bootstrap
+      --bootstrap MADDR peer address to dial (repeatable)
+      --grid NAME       the grid's name (default: scoop)
+      --secret-file F   the grid's pre-shared key (or SCOOP_SECRET); default: fresh per run
+      --listen MADDR    address to listen on (default: /ip4/127.0.0.1/tcp/0)
+      --runtime R       runtime of the peers started here: bun or deno (default: this one)
+  -v, --verbose         debug logging (also DEBUG=scoop:*)
+  -q, --quiet           errors only
+      --log FILE        append log lines to FILE instead of stderr
+  -h, --help            this help
+      --version         print the version
+
+Examples:
+  bun cli.ts -n 4 examples/pi.ts 2000000
+  deno run -A cli.ts -n 8 app.ts
+  SCOOP_SECRET=s3cret bun cli.ts --join --bootstrap /ip4/10.0.0.1/tcp/4001/p2p/12D3… app.ts`;
+
+const OPTIONS = {
+  workers: { type: "string", short: "n" },
+  join: { type: "boolean" },
+  bootstrap: { type: "string", multiple: true },
+  grid: { type: "string" },
+  "secret-file": { type: "string" },
+  listen: { type: "string", multiple: true },
+  runtime: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
+  log: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
+/** Split argv at the entry file: options before it are ours, everything after is main's. */
+function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: string[]] {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return [argv.slice(0, i), argv[i + 1], argv.slice(i + 2)];
+    if (!a.startsWith("-") || a === "-") return [argv.slice(0, i), a, argv.slice(i + 1)];
+    const name = a.startsWith("--") ? a.slice(2).split("=")[0] : a.slice(1, 2);
+    const spec = Object.entries(OPTIONS).find(([long, o]) =>
+      long === name || ("short" in o && o.short === name)
+    )?.[1];
+    const inline = a.includes("=") || (!a.startsWith("--") && a.length > 2);
+    if (spec?.type === "string" && !inline) i++;
+  }
+  return [argv];
+}
+
+function parse(argv: string[]) {
+  const [ours, entry, rest] = splitAtEntry(argv);
+  // `-n -3` is a bad count, not a missing one: glue the value on so that it is checked as such.
+  for (let i = 0; i < ours.length - 1; i++) {
+    if ((ours[i] === "-n" || ours[i] === "--workers") && ours[i + 1].startsWith("-")) {
+      ours.splice(i, 2, `--workers=${ours[i + 1]}`);
+    }
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: ours,
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    const msg = (err as Error).message.split("\n")[0].replace(/\. To specify.*$/, "");
+    throw new UsageError(`${msg} (see cli.ts --help)`);
+  }
+  return { values, entry, rest: rest ?? [] };
+}
+
+function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${option} must be a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, entry, rest } = parse(argv);
+  if (values.help) {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`scoop ${VERSION} (${runtimeVersion()})\n`);
+    return 0;
+  }
+  if (values.verbose && values.quiet) throw new UsageError("-v and -q cannot be used together");
+  configureLog({ level: values.verbose ? "debug" : values.quiet ? "error" : "warn" });
+  if (values.log !== undefined) {
+    const file = values.log;
+    configureLog({ sink: (line) => appendFileSync(file, line + "\n") });
+  }
+  if (entry === undefined) {
+    throw new UsageError("Missing the entry file: cli.ts [options] <entry.ts> (see cli.ts --help)");
+  }
+  const runtimeName = values.runtime;
+  if (runtimeName !== undefined && runtimeName !== "bun" && runtimeName !== "deno") {
+    throw new UsageError(`--runtime must be bun or deno, got "${runtimeName}"`);
+  }
+  const key = configuredKey(values["secret-file"]);
+  if (values.join) {
+    if (!values.bootstrap?.length) {
+      throw new UsageError("--join needs at least one --bootstrap address of a peer in the grid");
+    }
+    if (key === undefined) {
+      throw new UsageError("--join needs the grid's key: --secret-file F or SCOOP_SECRET");
+    }
+    const { joinGrid } = await import("./join.ts");
+    return await joinGrid({
+      entry: loadEntry(entry),
+      grid: values.grid ?? "scoop",
+      key,
+      bootstrap: values.bootstrap,
+      listen: values.listen,
+    });
+  }
+  const workers = values.workers === undefined
+    ? await cores()
+    : positiveInt(values.workers, "-n/--workers");
+  const outcome = await launch({
+    entry,
+    workers,
+    args: rest,
+    grid: values.grid,
+    key,
+    listen: values.listen,
+    runtime: runtimeName as RuntimeName | undefined,
+  });
+  report(outcome);
+  return outcome.code;
+}
+
+/** Run the launcher with `argv` (the arguments after `cli.ts`) and exit with its status. */
+export function runCli(argv: string[]): Promise<never> {
+  return main(argv).then(
+    (code) => process.exit(code),
+    (err) => {
+      report({ code: err instanceof UsageError ? 2 : 1, error: err });
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

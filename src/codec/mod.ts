@@ -137,12 +137,40 @@ function describePath(path: (string | number)[], root: string): string {
   return out;
 }
 
+/** Bytes of binary data (typed arrays, buffers) the last {@link walk} met. */
+let walkedBytes = 0;
+
+/**
+ * A value with at least this many bytes of binary data is encoded straight into shared memory:
+ * threads then pass the encoding on without copying it (see `scheduler/block.ts`).
+ */
+const SHARED_ENCODING_MIN = 64 * 1024;
+/** Room for the rest of such a value; more spills into a buffer msgpackr grows (a copy). */
+const SHARED_ENCODING_SLACK = 64 * 1024;
+
+/** A buffer of the kind msgpackr writes to: a Node Buffer where there is one (its string writes). */
+const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike): Uint8Array } }).Buffer;
+const packTarget = (memory: ArrayBufferLike): Uint8Array =>
+  NodeBuffer ? NodeBuffer.from(memory) : new Uint8Array(memory);
+
+/** Encode `value`, which holds `binaryBytes` of binary data, into a SharedArrayBuffer. */
+function packLarge(value: unknown, binaryBytes: number): Uint8Array {
+  valuePackr.useBuffer(packTarget(new SharedArrayBuffer(binaryBytes + SHARED_ENCODING_SLACK)));
+  try {
+    return valuePackr.pack(value);
+  } finally {
+    // Later (small) values go to a buffer of their own again, not after this one.
+    valuePackr.useBuffer(packTarget(new ArrayBuffer(8192)));
+  }
+}
+
 /**
  * Checks that `root` can be sent, throwing a `TypeError` naming the first bad
  * value. Returns whether a `-0` needs the slow path.
  */
 function walk(root: unknown, what: string): Walk {
   let result = Walk.Plain;
+  walkedBytes = 0;
   const seen = new Set<object>();
   const path: (string | number)[] = [];
   const fail = (reason: string): never => {
@@ -185,8 +213,12 @@ function walk(root: unknown, what: string): Walk {
         path.pop();
       }
     } else if (obj instanceof TypedArray || obj instanceof DataView) {
+      walkedBytes += (obj as ArrayBufferView).byteLength;
       return;
-    } else if (obj instanceof ArrayBuffer || obj instanceof Date || obj instanceof RegExp) {
+    } else if (obj instanceof ArrayBuffer) {
+      walkedBytes += obj.byteLength;
+      return;
+    } else if (obj instanceof Date || obj instanceof RegExp) {
       return;
     } else if (obj instanceof Map) {
       let i = 0;
@@ -294,6 +326,7 @@ export function encodeValue(value: unknown, what = "value"): Uint8Array {
     return valuePackr.pack(value);
   }
   if (walk(value, what) === Walk.HasNegativeZero) value = markNegativeZeros(value);
+  if (walkedBytes >= SHARED_ENCODING_MIN) return packLarge(value, walkedBytes);
   return valuePackr.pack(value);
 }
 

@@ -26,7 +26,13 @@ import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT } from "./protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
-import { argsOf, blockBuffers, BlockBuilder, type TaskBlock } from "../scheduler/block.ts";
+import {
+  argsOf,
+  blockBuffers,
+  BlockBuilder,
+  isShared,
+  type TaskBlock,
+} from "../scheduler/block.ts";
 import { SeqMap } from "./seq-map.ts";
 import { UnknownTaskError } from "../errors.ts";
 
@@ -51,7 +57,7 @@ const pending = new SeqMap<Future<unknown>>();
 // Submitted arguments go to shared memory: the mesh thread keeps them, and hands them back to
 // this executor (or sends them to a thief) without a copy.
 const submitBuf = new BlockBuilder("", true);
-const doneBuf = new ResultBuilder();
+const doneBuf = new ResultBuilder(true);
 let cancelBuf: number[] = [];
 let flushScheduled = false;
 
@@ -235,9 +241,18 @@ const backend: Backend = {
     const seq = ++lastSeq;
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);
-    submitBuf.add(seq, name, bytes);
-    if (submitBuf.length >= SUBMIT_CHUNK) flush();
-    else scheduleFlush();
+    if (isShared(bytes)) {
+      // Large arguments, encoded into shared memory, leave in blocks of their own: joined with
+      // others they would be copied.
+      if (submitBuf.length > 0) postBatch(false);
+      submitBuf.add(seq, name, bytes);
+      postBatch(false);
+      scheduleFlush();
+    } else {
+      submitBuf.add(seq, name, bytes);
+      if (submitBuf.length >= SUBMIT_CHUNK) flush();
+      else scheduleFlush();
+    }
     return future;
   },
   shutdown() {

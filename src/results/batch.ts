@@ -35,6 +35,9 @@ export class ResultBuilder {
   #oks: number[] = [];
   #payloads = new ByteColumn();
 
+  /** @param shared join large payloads into shared memory (see `ByteColumn.finish`). */
+  constructor(readonly shared = false) {}
+
   /** Results added since the last `finish`. */
   get length(): number {
     return this.#keys.length;
@@ -56,7 +59,7 @@ export class ResultBuilder {
     const batch = {
       keys: Float64Array.from(this.#keys),
       oks: Uint8Array.from(this.#oks),
-      ...this.#payloads.finish(share),
+      ...this.#payloads.finish(share, this.shared),
     };
     this.#keys = [];
     this.#oks = [];

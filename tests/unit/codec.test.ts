@@ -104,6 +104,32 @@ describe("codec: values", () => {
     expect(roundTrip(big)).toEqual(big);
   });
 
+  test("values with 64 KB of binary data or more are encoded into shared memory", () => {
+    const big = {
+      id: "a string, written by msgpackr's string writer",
+      data: new Float64Array(10_000).map((_, i) => i * 0.5),
+      n: -0,
+      error: new RangeError("inside"),
+    };
+    const bytes = encodeValue([big, new Uint8Array(70_000).fill(7)]);
+    expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const [back, raw] = decodeValue(bytes) as [typeof big, Uint8Array];
+    expect(back.data).toEqual(big.data);
+    expect(Object.is(back.n, -0)).toBe(true);
+    expect(back.id).toBe(big.id);
+    expect(back.error).toBeInstanceOf(RangeError);
+    expect(raw).toEqual(new Uint8Array(70_000).fill(7));
+    // Decoded typed arrays are ordinary: they do not share the encoding's memory.
+    expect(back.data.buffer).toBeInstanceOf(ArrayBuffer);
+    // A small value after it is encoded into a buffer of its own, not after the large one.
+    const small = encodeValue([1, "two", 3]);
+    expect(small.buffer).not.toBe(bytes.buffer);
+    expect(small.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(decodeValue(small)).toEqual([1, "two", 3]);
+    // And the large encoding was not overwritten by it.
+    expect((decodeValue(bytes) as [typeof big])[0].data).toEqual(big.data);
+  });
+
   test("Error keeps class, name, message, stack, cause and own fields", () => {
     const inner = new TypeError("inner");
     const err = new RangeError("outer", { cause: inner });

@@ -100,6 +100,13 @@ describe("API on a 3-peer grid", () => {
     expect(out.missing).toBe("TimeoutError");
   }, TIMEOUT);
 
+  test("constants set before the other peers joined reach them when they join", async () => {
+    const out = await scenario("lateConsts");
+    expect(out.values).toEqual([JSON.stringify({ n: 42 })]);
+    expect(out.peers).toBe(3);
+    expect(out.joinedBefore).toBeGreaterThanOrEqual(1);
+  }, TIMEOUT);
+
   test("an 8 MB Float64Array crosses the wire both ways intact", async () => {
     const out = await scenario("payload", ["8"]);
     expect(out).toEqual({ ok: true, copies: 6, bytes: 8 * 1024 * 1024 });

@@ -34,6 +34,8 @@ export function ensureAllocatorSettings(): void {
   if (runtime !== "bun") return;
   if (Object.keys(ALLOCATOR_ENV).every((k) => process.env[k] !== undefined)) return;
   if (process.platform !== "linux" && process.platform !== "darwin") return;
+  // A `bun build --compile` executable: its argv differs from what it was started with.
+  if (process.argv[1]?.includes("$bunfs")) return;
   try {
     // Synchronous, so that nothing else starts first; Bun only (Deno never gets here).
     const { dlopen, FFIType: T, ptr } = (import.meta as unknown as { require(s: string): Ffi })

@@ -16,6 +16,8 @@ import type { Message } from "./frames.ts";
 const log = logger("link");
 /** Frames larger than this leave in slices of this size, one per turn of the event loop. */
 const SEND_SLICE = 256 * 1024;
+/** Frames at least this large are assembled as their bytes arrive (see `#assembling`). */
+const ASSEMBLE_MIN = 256 * 1024;
 
 /**
  * How long a lazy message (see {@link Link.send}) waits for another message to leave with. Lazy
@@ -60,6 +62,12 @@ export class Link {
   // Receive buffer: chunks not yet consumed as whole frames.
   #chunks: Uint8Array[] = [];
   #buffered = 0;
+  /**
+   * A large frame being assembled as its bytes arrive: copying each part on arrival overlaps
+   * the copy (and the first touch of fresh memory, the costly part) with the transfer, instead
+   * of doing it all after the last byte.
+   */
+  #assembling: { frame: Uint8Array; filled: number } | undefined;
   #reported = false;
 
   constructor(
@@ -221,6 +229,17 @@ export class Link {
 
   #receive(chunk: Uint8Array): void {
     if (this.#closed) return;
+    const a = this.#assembling;
+    if (a !== undefined) {
+      const part = chunk.subarray(0, a.frame.byteLength - a.filled);
+      a.frame.set(part, a.filled);
+      a.filled += part.byteLength;
+      if (a.filled < a.frame.byteLength) return;
+      this.#assembling = undefined;
+      if (!this.#deliver(a.frame)) return;
+      chunk = chunk.subarray(part.byteLength);
+      if (chunk.byteLength === 0) return;
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     while (this.#buffered >= 4) {
@@ -230,29 +249,44 @@ export class Link {
         this.#hostile(`frame of ${len} bytes exceeds the limit of ${this.#maxFrame}`);
         return;
       }
-      if (this.#buffered < 4 + len) return;
+      if (this.#buffered < 4 + len) {
+        if (len >= ASSEMBLE_MIN) {
+          // Start assembling: what has come so far now, the rest as it comes.
+          this.#consume(4);
+          const frame = freshBytes(len, true);
+          const filled = this.#buffered;
+          this.#concatInto(frame, filled);
+          this.#assembling = { frame, filled };
+        }
+        return;
+      }
       this.#consume(4);
-      const body = this.#take(len);
-      let messages: unknown;
-      try {
-        messages = decodeFrame(body);
-      } catch (err) {
-        this.#hostile((err as Error).message);
-        return;
-      }
-      if (!Array.isArray(messages)) {
-        this.#hostile("frame is not a list of messages");
-        return;
-      }
-      try {
-        this.#handlers.onMessages(this, messages);
-      } catch (err) {
-        // A message that fails validation is hostile or from a broken peer: drop the link,
-        // never the process.
-        this.#hostile((err as Error).message);
-        return;
-      }
+      if (!this.#deliver(this.#take(len))) return;
     }
+  }
+
+  /** Decode one frame and hand its messages on; false when it closed the link. */
+  #deliver(body: Uint8Array): boolean {
+    let messages: unknown;
+    try {
+      messages = decodeFrame(body);
+    } catch (err) {
+      this.#hostile((err as Error).message);
+      return false;
+    }
+    if (!Array.isArray(messages)) {
+      this.#hostile("frame is not a list of messages");
+      return false;
+    }
+    try {
+      this.#handlers.onMessages(this, messages);
+    } catch (err) {
+      // A message that fails validation is hostile or from a broken peer: drop the link,
+      // never the process.
+      this.#hostile((err as Error).message);
+      return false;
+    }
+    return !this.#closed;
   }
 
   #hostile(reason: string): void {
@@ -281,6 +315,13 @@ export class Link {
     // A whole large frame goes to shared memory: the tasks and results in it reach the
     // executor without another copy (see `sliceBlock`).
     const out = freshBytes(n, consume);
+    if (consume) this.#concatInto(out, n);
+    else this.#copyInto(out, n);
+    return out;
+  }
+
+  /** Copy the first `n` buffered bytes to the start of `out`. */
+  #copyInto(out: Uint8Array, n: number): void {
     let off = 0;
     for (const c of this.#chunks) {
       const part = c.subarray(0, n - off);
@@ -288,8 +329,12 @@ export class Link {
       off += part.byteLength;
       if (off === n) break;
     }
-    if (consume) this.#consume(n);
-    return out;
+  }
+
+  /** Move the first `n` buffered bytes to the start of `out`. */
+  #concatInto(out: Uint8Array, n: number): void {
+    this.#copyInto(out, n);
+    this.#consume(n);
   }
 
   #consume(n: number): void {
@@ -313,6 +358,7 @@ export class Link {
     this.#lazyTimer = undefined;
     this.#chunks = [];
     this.#buffered = 0;
+    this.#assembling = undefined;
     this.#outbox = [];
     if (this.#reported) return;
     this.#reported = true;

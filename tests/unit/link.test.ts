@@ -95,6 +95,47 @@ describe("link framing", () => {
     expect(Buffer.from(got).equals(Buffer.from(value))).toBe(true);
   });
 
+  test("a large frame is assembled as its parts come, then the next frame in the same part", async () => {
+    // What two frames look like on the wire, as a sending Link writes them.
+    const sent: Uint8Array[] = [];
+    const tx = new EventTarget() as EventTarget & Record<string, unknown>;
+    tx.send = (bytes: Uint8Array) => (sent.push(bytes.slice()), true);
+    tx.onDrain = () => Promise.resolve();
+    tx.close = () => Promise.resolve();
+    tx.abort = () => {};
+    const sender = new Link("b", tx as unknown as Stream, { onMessages() {}, onClose() {} });
+    const value = new Uint8Array(300_000).map((_, i) => i % 253);
+    sender.send({ t: "const", id: 1, name: "big", value });
+    await until(() => sent.reduce((n, b) => n + b.byteLength, 0) > 300_000);
+    sender.send(load(7));
+    const before = sent.length;
+    await until(() => sent.length > before);
+    const wire = new Uint8Array(sent.reduce((n, b) => n + b.byteLength, 0));
+    sent.reduce((at, b) => (wire.set(b, at), at + b.byteLength), 0);
+    // Delivered as 2 bytes (half a length prefix), then parts of 4,099 bytes: one of them
+    // holds the end of the large frame and the start of the small one.
+    const rx = new EventTarget() as EventTarget & Record<string, unknown>;
+    const frames: unknown[][] = [];
+    const closed: (Error | undefined)[] = [];
+    new Link("a", rx as unknown as Stream, {
+      onMessages: (_link, messages) => frames.push(messages),
+      onClose: (_link, error) => closed.push(error),
+    });
+    const deliver = (data: Uint8Array) => {
+      const evt = new Event("message") as Event & { data: Uint8Array };
+      evt.data = data;
+      rx.dispatchEvent(evt);
+    };
+    deliver(wire.subarray(0, 2));
+    for (let i = 2; i < wire.byteLength; i += 4099) deliver(wire.subarray(i, i + 4099));
+    expect(closed).toEqual([]);
+    expect(frames.length).toBe(2);
+    const got = (frames[0][0] as { value: Uint8Array }).value;
+    expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(got).equals(Buffer.from(value))).toBe(true);
+    expect(frames[1]).toEqual([load(7)]);
+  });
+
   test("messages that add up to more than a frame may carry leave in several frames", async () => {
     const { a, frames, closed } = links(true, 1_000_000);
     const big = (id: number) => ({ t: "const", id, name: "x", value: new Uint8Array(600_000) });

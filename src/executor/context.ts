@@ -75,48 +75,67 @@ export function waitForPeers(
       ),
     );
   }
-  const { timeout, signal } = options;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
-    return Promise.reject(
-      new RangeError(`Cannot wait for peers: timeout must be a finite number >= 0, got ${timeout}`),
-    );
-  }
+  const bad = badTimeout("Cannot wait for peers", options.timeout);
+  if (bad !== undefined) return Promise.reject(bad);
   if (context.peerId === "") {
     return Promise.reject(
       new GridError("Cannot wait for peers: no grid is running in this thread"),
     );
   }
   if (context.size >= want) return Promise.resolve(context.size);
+  return waitUntil<number>(
+    options,
+    (settle) => {
+      const waiter = { n: want, resolve: () => settle(context.size) };
+      context.sizeWaiters.add(waiter);
+      return () => context.sizeWaiters.delete(waiter);
+    },
+    () =>
+      new TimeoutError(
+        `Only ${context.size} of ${want} peers were live after ${options.timeout}ms`,
+        options.timeout!,
+      ),
+  );
+}
+
+/** The error for a `timeout` option that is not a finite number >= 0, if it is not. */
+function badTimeout(action: string, timeout: number | undefined): RangeError | undefined {
+  if (timeout === undefined || (Number.isFinite(timeout) && timeout >= 0)) return undefined;
+  return new RangeError(`${action}: timeout must be a finite number >= 0, got ${timeout}`);
+}
+
+/**
+ * A promise for what `register`'s waiter is settled with: `register` adds the waiter and
+ * returns how to take it away again. Rejects with the signal's reason on abort, and with
+ * `timedOut()` after `options.timeout` ms; the waiter is taken away however it ends.
+ */
+function waitUntil<T>(
+  options: { timeout?: number; signal?: AbortSignal },
+  register: (settle: (value: T) => void) => () => void,
+  timedOut: () => Error,
+): Promise<T> {
+  const { timeout, signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const cleanup = () => {
-      context.sizeWaiters.delete(waiter);
+    const end = () => {
+      unregister();
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };
-    const waiter = {
-      n: want,
-      resolve: () => {
-        cleanup();
-        resolve(context.size);
-      },
-    };
+    const unregister = register((value) => {
+      end();
+      resolve(value);
+    });
     const onAbort = () => {
-      cleanup();
+      end();
       reject(signal!.reason);
     };
-    context.sizeWaiters.add(waiter);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (timeout !== undefined) {
       timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new TimeoutError(
-            `Only ${context.size} of ${want} peers were live after ${timeout}ms`,
-            timeout,
-          ),
-        );
+        end();
+        reject(timedOut());
       }, timeout);
     }
   });
@@ -172,40 +191,24 @@ export function getConst<T = unknown>(
     );
   }
   if (context.consts.has(name)) return Promise.resolve(context.consts.get(name) as T);
-  const { timeout, signal } = options;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
-    return Promise.reject(
-      new RangeError(`Cannot get constant: timeout must be a finite number >= 0, got ${timeout}`),
-    );
-  }
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const set = context.waiters.get(name) ?? new Set();
-    context.waiters.set(name, set);
-    const cleanup = () => {
-      set.delete(waiter);
-      if (set.size === 0 && context.waiters.get(name) === set) context.waiters.delete(name);
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const waiter: Waiter = {
-      resolve: (value) => {
-        cleanup();
-        resolve(value as T);
-      },
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(signal!.reason);
-    };
-    set.add(waiter);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (timeout !== undefined) {
-      timer = setTimeout(() => {
-        cleanup();
-        reject(new TimeoutError(`Constant "${name}" was not set within ${timeout}ms`, timeout));
-      }, timeout);
-    }
-  });
+  const bad = badTimeout("Cannot get constant", options.timeout);
+  if (bad !== undefined) return Promise.reject(bad);
+  return waitUntil<T>(
+    options,
+    (settle) => {
+      const set = context.waiters.get(name) ?? new Set();
+      context.waiters.set(name, set);
+      const waiter: Waiter = { resolve: (value) => settle(value as T) };
+      set.add(waiter);
+      return () => {
+        set.delete(waiter);
+        if (set.size === 0 && context.waiters.get(name) === set) context.waiters.delete(name);
+      };
+    },
+    () =>
+      new TimeoutError(
+        `Constant "${name}" was not set within ${options.timeout}ms`,
+        options.timeout!,
+      ),
+  );
 }

@@ -241,18 +241,14 @@ const backend: Backend = {
     const seq = ++lastSeq;
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);
-    if (isShared(bytes)) {
-      // Large arguments, encoded into shared memory, leave in blocks of their own: joined with
-      // others they would be copied.
-      if (submitBuf.length > 0) postBatch(false);
-      submitBuf.add(seq, name, bytes);
-      postBatch(false);
-      scheduleFlush();
-    } else {
-      submitBuf.add(seq, name, bytes);
-      if (submitBuf.length >= SUBMIT_CHUNK) flush();
-      else scheduleFlush();
-    }
+    // Large arguments, encoded into shared memory, leave in blocks of their own: joined with
+    // others they would be copied.
+    const large = isShared(bytes);
+    if (large && submitBuf.length > 0) postBatch(false);
+    submitBuf.add(seq, name, bytes);
+    if (large) postBatch(false);
+    else if (submitBuf.length >= SUBMIT_CHUNK) flush();
+    else scheduleFlush();
     return future;
   },
   shutdown() {

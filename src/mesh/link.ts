@@ -255,7 +255,8 @@ export class Link {
           this.#consume(4);
           const frame = freshBytes(len, true);
           const filled = this.#buffered;
-          this.#concatInto(frame, filled);
+          this.#copyInto(frame, filled);
+          this.#consume(filled);
           this.#assembling = { frame, filled };
         }
         return;
@@ -267,15 +268,11 @@ export class Link {
 
   /** Decode one frame and hand its messages on; false when it closed the link. */
   #deliver(body: Uint8Array): boolean {
-    let messages: unknown;
+    let messages: unknown[];
     try {
       messages = decodeFrame(body);
     } catch (err) {
       this.#hostile((err as Error).message);
-      return false;
-    }
-    if (!Array.isArray(messages)) {
-      this.#hostile("frame is not a list of messages");
       return false;
     }
     try {
@@ -315,8 +312,8 @@ export class Link {
     // A whole large frame goes to shared memory: the tasks and results in it reach the
     // executor without another copy (see `sliceBlock`).
     const out = freshBytes(n, consume);
-    if (consume) this.#concatInto(out, n);
-    else this.#copyInto(out, n);
+    this.#copyInto(out, n);
+    if (consume) this.#consume(n);
     return out;
   }
 
@@ -329,12 +326,6 @@ export class Link {
       off += part.byteLength;
       if (off === n) break;
     }
-  }
-
-  /** Move the first `n` buffered bytes to the start of `out`. */
-  #concatInto(out: Uint8Array, n: number): void {
-    this.#copyInto(out, n);
-    this.#consume(n);
   }
 
   #consume(n: number): void {

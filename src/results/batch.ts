@@ -34,9 +34,12 @@ export class ResultBuilder {
   #keys: number[] = [];
   #oks: number[] = [];
   #payloads = new ByteColumn();
+  readonly #shared: boolean;
 
   /** @param shared join large payloads into shared memory (see `ByteColumn.finish`). */
-  constructor(readonly shared = false) {}
+  constructor(shared = false) {
+    this.#shared = shared;
+  }
 
   /** Results added since the last `finish`. */
   get length(): number {
@@ -59,7 +62,7 @@ export class ResultBuilder {
     const batch = {
       keys: Float64Array.from(this.#keys),
       oks: Uint8Array.from(this.#oks),
-      ...this.#payloads.finish(share, this.shared),
+      ...this.#payloads.finish(share, this.#shared),
     };
     this.#keys = [];
     this.#oks = [];

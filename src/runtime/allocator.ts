@@ -22,7 +22,7 @@ export function peerEnv(): Record<string, string | undefined> {
   return { ...ALLOCATOR_ENV, ...process.env };
 }
 
-const LIBC = process.platform === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6"];
+const LIBC = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
 
 /**
  * On Bun, when this process started without the allocator settings, replace it in place (the
@@ -40,17 +40,9 @@ export function ensureAllocatorSettings(): void {
     // Synchronous, so that nothing else starts first; Bun only (Deno never gets here).
     const { dlopen, FFIType: T, ptr } = (import.meta as unknown as { require(s: string): Ffi })
       .require("bun:ffi");
-    let execve: ((path: number, argv: number, envp: number) => number) | undefined;
-    for (const name of LIBC) {
-      try {
-        execve = dlopen(name, { execve: { args: [T.ptr, T.ptr, T.ptr], returns: T.i32 } })
-          .symbols.execve;
-        break;
-      } catch {
-        // try the next name
-      }
-    }
-    if (execve === undefined) return;
+    // Throws (caught below) when there is no libc by that name.
+    const { execve } = dlopen(LIBC, { execve: { args: [T.ptr, T.ptr, T.ptr], returns: T.i32 } })
+      .symbols;
     const keep: Uint8Array[] = [];
     const cstr = (s: string) => {
       const b = new TextEncoder().encode(s + "\0");
@@ -70,7 +62,7 @@ export function ensureAllocatorSettings(): void {
     );
     execve(ptr(path), ptr(argv), ptr(envp)); // returns only on failure
   } catch {
-    // no FFI, or no libc by these names: go on with the allocator as it is
+    // no FFI, or no libc by that name: go on with the allocator as it is
   }
 }
 

@@ -13,6 +13,7 @@ import { logger } from "../log.ts";
 import { type Message, PROTOCOL, PROTOCOL_VERSION, validate } from "./frames.ts";
 import { Link } from "./link.ts";
 import { createNode, stopNode } from "./node.ts";
+import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
 const { multiaddr } = await loadMeshDeps();
@@ -130,7 +131,7 @@ export class Mesh {
       const remote = connection.remotePeer.toString();
       if (this.#peers.get(remote)?.link !== undefined) return;
       const stream = await connection.newStream(PROTOCOL);
-      this.#open(remote, stream, true);
+      this.#open(remote, stream, true, connection);
     } finally {
       if (id !== undefined) {
         const entry = this.#peers.get(id);
@@ -166,11 +167,13 @@ export class Mesh {
       stream.abort(new Error("duplicate link"));
       return;
     }
-    this.#open(id, stream, false);
+    this.#open(id, stream, false, connection);
   }
 
-  #open(id: string, stream: Stream, dialer: boolean): void {
+  #open(id: string, stream: Stream, dialer: boolean, connection: Connection): void {
     const entry = this.#entry(id);
+    batchWindowUpdates(stream);
+    joinSocketWrites(connection);
     const link = new Link(id, stream, {
       onMessages: (l, raw) => {
         for (const m of raw) this.#onMessage(l, validate(m));

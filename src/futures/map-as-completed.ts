@@ -58,6 +58,12 @@ export interface MapAsCompletedOptions extends StopOptions {
  * for await (const score of futures.mapAsCompleted(simulate, seeds())) best = Math.max(best, score);
  * ```
  */
+export function mapAsCompleted<T, R>(
+  fn: (item: T) => R,
+  iterable: Iterable<T>,
+  options?: MapAsCompletedOptions,
+): AsyncGenerator<Awaited<R>, void, undefined>;
+/** `mapAsCompleted` with one iterable per parameter of `fn` (the one-iterable form describes it). */
 export function mapAsCompleted<A extends unknown[], R>(
   fn: (...args: A) => R,
   ...iterables: IterablesOf<A> | [...IterablesOf<A>, MapAsCompletedOptions]

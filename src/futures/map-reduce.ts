@@ -70,6 +70,13 @@ interface Segment {
  * const text = await futures.mapReduce(render, concat, pages, { initial: header });
  * ```
  */
+export function mapReduce<T, M>(
+  mapFn: (item: T) => M | Promise<M>,
+  reduceFn: (left: M, right: M) => M | Promise<M>,
+  iterable: Iterable<T>,
+  options?: MapReduceOptions<M>,
+): Promise<M>;
+/** `mapReduce` with one iterable per parameter of `mapFn` (the one-iterable form describes it). */
 export function mapReduce<A extends unknown[], M>(
   mapFn: (...args: A) => M | Promise<M>,
   reduceFn: (left: M, right: M) => M | Promise<M>,

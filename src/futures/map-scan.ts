@@ -46,6 +46,13 @@ type Task = (...args: never[]) => unknown;
  * const totals = await futures.mapScan(cost, add, orders); // [c0, c0+c1, c0+c1+c2, …]
  * ```
  */
+export function mapScan<T, M>(
+  mapFn: (item: T) => M | Promise<M>,
+  reduceFn: (accumulated: M, next: M) => M | Promise<M>,
+  iterable: Iterable<T>,
+  options?: MapScanOptions<M>,
+): Promise<M[]>;
+/** `mapScan` with one iterable per parameter of `mapFn` (the one-iterable form describes it). */
 export function mapScan<A extends unknown[], M>(
   mapFn: (...args: A) => M | Promise<M>,
   reduceFn: (accumulated: M, next: M) => M | Promise<M>,

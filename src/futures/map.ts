@@ -194,6 +194,12 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
  * const sums = await futures.map(add, [1, 2, 3], [10, 20]); // [11, 22]
  * ```
  */
+export function map<T, R>(
+  fn: (item: T) => R,
+  iterable: Iterable<T>,
+  options?: MapOptions,
+): MapResult<Awaited<R>>;
+/** `map` with one iterable per parameter of `fn` (the one-iterable form describes it). */
 export function map<A extends unknown[], R>(
   fn: (...args: A) => R,
   ...iterables: IterablesOf<A> | [...IterablesOf<A>, MapOptions]

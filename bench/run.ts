@@ -7,7 +7,7 @@
  *     bun bench/run.ts bun          # one runtime
  *     bun bench/run.ts bun quick    # smaller sizes, for a fast look
  */
-import { ALLOCATOR_ENV } from "../src/runtime/allocator.ts";
+import { BUN_PEER_ENV } from "../src/runtime/peer-env.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -138,8 +138,8 @@ async function suite(rt: Runtime): Promise<Json> {
 
   log(`[${rt}] tiny`);
   out.tiny10k = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/tiny.ts", "10000", "5"]);
-  // Baselines run with the allocator setting scoop's peers get (src/runtime/allocator.ts).
-  const alloc = rt === "bun" ? { ...ALLOCATOR_ENV } : {};
+  // Baselines run with the runtime settings scoop's peers get (src/runtime/peer-env.ts).
+  const alloc = rt === "bun" ? { ...BUN_PEER_ENV } : {};
   out.piscina10k = runJson(rt, "bench/piscina/run.mjs", ["10000", "2", "5"], alloc);
   out.tiny1M = runJson(rt, "cli.ts", ["-n", "2", "bench/apps/tiny.ts", String(big), "1"]);
   out.piscina1M = runJson(rt, "bench/piscina/run.mjs", [String(big), "2", "1"], alloc);

@@ -17,7 +17,7 @@ import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
 import { type Level, logger, logLevel } from "../log.ts";
 import type { Peer as PeerType } from "../peer/peer.ts";
-import { peerEnv } from "../runtime/allocator.ts";
+import { peerEnv } from "../runtime/peer-env.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import { loadEntry } from "./entry.ts";

@@ -60,15 +60,24 @@ describe("lifecycle", () => {
     }, TIMEOUT);
   }
 
-  test("peers run with the allocator setting; the user's own wins", async () => {
-    for (const [env, want] of [[{}, "1000"], [{ MIMALLOC_PURGE_DELAY: "7" }, "7"]] as const) {
-      const p = start(["-n", "3", FIXTURE, "allocatorEnv"], { env });
+  test("peers run with the runtime settings; the user's own win, setting by setting", async () => {
+    const cases: [Record<string, string>, [string, string]][] = [
+      [{}, ["1000", "1000000"]],
+      [{ MIMALLOC_PURGE_DELAY: "7" }, ["7", "1000000"]],
+      [{ BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "5000" }, ["1000", "5000"]],
+    ];
+    for (const [env, want] of cases) {
+      const p = start(["-n", "3", FIXTURE, "peerEnv"], { env });
       expect(await p.exited).toBe(0);
       const out = lastJson(p.stdout);
-      // On Bun cli.ts re-executes itself in place to get it: the same process, the same pid.
-      // Deno's heap is not mimalloc's: its origin runs as started, its children get it anyway.
+      // On Bun cli.ts re-executes itself in place to get them: the same process, the same pid.
+      // They are Bun's: a Deno origin runs as started, its children get them anyway.
       expect(out.pid).toBe(p.child.pid);
-      expect(out.origin).toBe(RUNTIME === "bun" || "MIMALLOC_PURGE_DELAY" in env ? want : null);
+      const userOnly = [
+        env.MIMALLOC_PURGE_DELAY ?? null,
+        env.BUN_JSC_thresholdForFTLOptimizeAfterWarmUp ?? null,
+      ];
+      expect(out.origin).toEqual(RUNTIME === "bun" ? want : userOnly);
       const others = Object.entries(out.peers).filter(([id]) => id !== out.id);
       expect(others.map(([, v]) => v)).toEqual([want, want]);
     }

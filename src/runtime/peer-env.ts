@@ -7,14 +7,17 @@
  *   result) then pays its page faults again: ~2.7 ms per MB on the machines we measured, 24 ms
  *   for 8 MB, against 0.6 ms when the memory is reused. Keeping freed memory for one second
  *   lets the next buffer reuse it.
- * - `BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=1000000` (JSC's default: 100,000). JSC's top
- *   tier (FTL) compiles a function once it has run enough; at the default, the scheduler's,
- *   the mesh's and the codec's lukewarm functions get there during a job, and each compile
- *   costs ~12 ms of CPU, taken from the executors: one two-peer run of the nested benchmark
- *   made 190 of them, 2.4 CPU-seconds (`BUN_JSC_reportCompileTimes=true`). Ten times the
- *   threshold leaves such code in the tier below (DFG; none reached FTL in that run), whose
- *   compiles cost ~2.3 ms. Hot code still gets there: the pi kernel ran as fast with it, and
- *   nested depth 12 took 0.17 s instead of 0.27 s (bench/RESULTS.md).
+ * - `BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=1000000` and
+ *   `BUN_JSC_thresholdForOptimizeAfterWarmUp=3000` (Bun's defaults: 64,000 and 1,000; see
+ *   `BUN_JSC_dumpOptions=2`). JSC compiles a function in its optimising tiers (DFG, then FTL)
+ *   once it has run enough; at the defaults, the scheduler's, the mesh's and the codec's
+ *   lukewarm functions get there during a job, and the compiles run on the same cores as the
+ *   executors. One two-peer run of the nested benchmark made 190 FTL compiles of ~12 ms each,
+ *   2.4 CPU-seconds (`BUN_JSC_reportCompileTimes=true`); with the higher thresholds it made
+ *   none. Hot code still gets there: a task's inner loop counts every iteration, and the pi
+ *   kernel ran as fast. Measured, interleaved, on 2 cores (bench/RESULTS.md): nested depth 12
+ *   0.27 → 0.17 s (FTL threshold) → 0.14 s (both); pi 20M on two peers 0.205 → 0.187 s
+ *   (both, against the FTL threshold alone).
  *
  * The launcher passes them to the peers it spawns, and `cli.ts` re-executes itself (the same
  * pid, through `execve`) when they are missing. A value the user set wins, setting by setting.
@@ -28,6 +31,7 @@ import { runtime } from "./mod.ts";
 export const BUN_PEER_ENV: Readonly<Record<string, string>> = Object.freeze({
   MIMALLOC_PURGE_DELAY: "1000",
   BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "1000000",
+  BUN_JSC_thresholdForOptimizeAfterWarmUp: "3000",
 });
 
 /** The environment of a peer process started by this one: ours, plus the settings we lack. */

@@ -61,10 +61,10 @@ describe("lifecycle", () => {
   }
 
   test("peers run with the runtime settings; the user's own win, setting by setting", async () => {
-    const cases: [Record<string, string>, [string, string]][] = [
-      [{}, ["1000", "1000000"]],
-      [{ MIMALLOC_PURGE_DELAY: "7" }, ["7", "1000000"]],
-      [{ BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "5000" }, ["1000", "5000"]],
+    const cases: [Record<string, string>, string[]][] = [
+      [{}, ["1000", "1000000", "3000"]],
+      [{ MIMALLOC_PURGE_DELAY: "7" }, ["7", "1000000", "3000"]],
+      [{ BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "5000" }, ["1000", "5000", "3000"]],
     ];
     for (const [env, want] of cases) {
       const p = start(["-n", "3", FIXTURE, "peerEnv"], { env });
@@ -74,9 +74,10 @@ describe("lifecycle", () => {
       // They are Bun's: a Deno origin runs as started, its children get them anyway.
       expect(out.pid).toBe(p.child.pid);
       const userOnly = [
-        env.MIMALLOC_PURGE_DELAY ?? null,
-        env.BUN_JSC_thresholdForFTLOptimizeAfterWarmUp ?? null,
-      ];
+        "MIMALLOC_PURGE_DELAY",
+        "BUN_JSC_thresholdForFTLOptimizeAfterWarmUp",
+        "BUN_JSC_thresholdForOptimizeAfterWarmUp",
+      ].map((k) => env[k] ?? null);
       expect(out.origin).toEqual(RUNTIME === "bun" ? want : userOnly);
       const others = Object.entries(out.peers).filter(([id]) => id !== out.id);
       expect(others.map(([, v]) => v)).toEqual([want, want]);

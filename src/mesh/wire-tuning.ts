@@ -103,9 +103,11 @@ export function joinSocketWrites(connection: Connection): boolean {
     "sendData",
     (send) =>
       function (this: unknown, data: unknown): unknown {
-        // The original writes each element of what it is given: one element, one write.
+        // The original writes each part of the list it is given: a list of one part, one
+        // write. (The same list class, so any transport's sendData reads it as before.)
         if (isByteList(data) && data.bufs.length > 1 && data.byteLength <= JOIN_MAX) {
-          return send.call(this, [data.subarray()]);
+          const List = data.constructor as new (...bufs: Uint8Array[]) => ByteList;
+          return send.call(this, new List(data.subarray()));
         }
         return send.call(this, data);
       },

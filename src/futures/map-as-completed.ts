@@ -43,8 +43,9 @@ export interface MapAsCompletedOptions extends StopOptions {
  * started and stops pulling items.
  *
  * @param fn a registered task.
- * @param iterables one iterable per parameter of `fn`, then optionally
- *   `{ timeout, signal, inFlight }`.
+ * @param iterable the items: `fn` is called on each. (For a task of several parameters,
+ *   give one iterable per parameter: the next overload.)
+ * @param options optionally `{ timeout, signal, inFlight }`.
  * @returns an async iterable of the results, in completion order.
  * @throws {TypeError} `fn` is not a function, an argument is not iterable, or an option has the
  *   wrong type; from the iterator: `fn` is not a registered task or an argument cannot cross the
@@ -63,7 +64,14 @@ export function mapAsCompleted<T, R>(
   iterable: Iterable<T>,
   options?: MapAsCompletedOptions,
 ): AsyncGenerator<Awaited<R>, void, undefined>;
-/** `mapAsCompleted` with one iterable per parameter of `fn` (the one-iterable form describes it). */
+/**
+ * `mapAsCompleted` of a task of several parameters: one iterable per parameter of `fn`, zipped
+ * together (the shortest wins); otherwise as the one-iterable form above.
+ *
+ * @param fn a registered task.
+ * @param iterables one iterable per parameter of `fn`, then optionally
+ *   `{ timeout, signal, inFlight }`.
+ */
 export function mapAsCompleted<A extends unknown[], R>(
   fn: (...args: A) => R,
   ...iterables: IterablesOf<A> | [...IterablesOf<A>, MapAsCompletedOptions]

@@ -57,8 +57,9 @@ interface Segment {
  *
  * @param mapFn a registered task, called with the zipped items.
  * @param reduceFn a registered task, called with two mapped or reduced values.
- * @param iterables one iterable per parameter of `mapFn`, then optionally
- *   `{ initial, timeout, signal, inFlight }`.
+ * @param iterable the items: `mapFn` is called on each. (For a task of several parameters,
+ *   give one iterable per parameter: the next overload.)
+ * @param options optionally `{ initial, timeout, signal, inFlight }`.
  * @returns the reduction.
  * @throws {TypeError} a function or iterable argument is invalid, or a task is not registered.
  * @throws {RangeError} there are no items and no `initial`; or an option is out of range.
@@ -76,7 +77,14 @@ export function mapReduce<T, M>(
   iterable: Iterable<T>,
   options?: MapReduceOptions<M>,
 ): Promise<M>;
-/** `mapReduce` with one iterable per parameter of `mapFn` (the one-iterable form describes it). */
+/**
+ * `mapReduce` of a task of several parameters: one iterable per parameter of `mapFn`, zipped
+ * together (the shortest wins); otherwise as the one-iterable form above.
+ *
+ * @param mapFn a registered task.
+ * @param iterables one iterable per parameter of `mapFn`, then optionally
+ *   `{ initial, timeout, signal, inFlight }`.
+ */
 export function mapReduce<A extends unknown[], M>(
   mapFn: (...args: A) => M | Promise<M>,
   reduceFn: (left: M, right: M) => M | Promise<M>,

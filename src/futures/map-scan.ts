@@ -33,8 +33,9 @@ type Task = (...args: never[]) => unknown;
  * @param mapFn a registered task, called with the zipped items.
  * @param reduceFn `(accumulated, next) => accumulated`, associative or not: it is applied left
  *   to right.
- * @param iterables one iterable per parameter of `mapFn`, then optionally
- *   `{ initial, timeout, signal }`.
+ * @param iterable the items: `mapFn` is called on each. (For a task of several parameters,
+ *   give one iterable per parameter: the next overload.)
+ * @param options optionally `{ initial, timeout, signal }`.
  * @returns the prefix reductions, one per item.
  * @throws {TypeError} a function or iterable argument is invalid, or `mapFn` is not registered.
  * @throws {RangeError} `timeout` is not a finite number >= 0.
@@ -52,7 +53,14 @@ export function mapScan<T, M>(
   iterable: Iterable<T>,
   options?: MapScanOptions<M>,
 ): Promise<M[]>;
-/** `mapScan` with one iterable per parameter of `mapFn` (the one-iterable form describes it). */
+/**
+ * `mapScan` of a task of several parameters: one iterable per parameter of `mapFn`, zipped
+ * together (the shortest wins); otherwise as the one-iterable form above.
+ *
+ * @param mapFn a registered task.
+ * @param iterables one iterable per parameter of `mapFn`, then optionally
+ *   `{ initial, timeout, signal }`.
+ */
 export function mapScan<A extends unknown[], M>(
   mapFn: (...args: A) => M | Promise<M>,
   reduceFn: (accumulated: M, next: M) => M | Promise<M>,

@@ -183,7 +183,9 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
  * `TimeoutError`) and an abort (`signal.reason`).
  *
  * @param fn a registered task.
- * @param iterables one iterable per parameter of `fn`, then optionally `{ timeout, signal }`.
+ * @param iterable the items: `fn` is called on each. (For a task of several parameters,
+ *   give one iterable per parameter: the next overload.)
+ * @param options optionally `{ timeout, signal }`.
  * @returns a `MapResult`: a thenable of the array of results and an async iterable of them.
  * @throws {TypeError} `fn` is not a function or not a registered task, an argument is not
  *   iterable, or an argument cannot cross the wire (then the calls submitted are cancelled).
@@ -191,7 +193,6 @@ export class MapResult<T> implements PromiseLike<T[]>, AsyncIterable<T> {
  * @example Squares in input order
  * ```ts
  * const squares = await futures.map(square, [1, 2, 3], { timeout: 10_000 }); // [1, 4, 9]
- * const sums = await futures.map(add, [1, 2, 3], [10, 20]); // [11, 22]
  * ```
  */
 export function map<T, R>(
@@ -199,7 +200,18 @@ export function map<T, R>(
   iterable: Iterable<T>,
   options?: MapOptions,
 ): MapResult<Awaited<R>>;
-/** `map` with one iterable per parameter of `fn` (the one-iterable form describes it). */
+/**
+ * `map` of a task of several parameters: one iterable per parameter of `fn`, zipped
+ * together (the shortest wins); otherwise as the one-iterable form above.
+ *
+ * @param fn a registered task.
+ * @param iterables one iterable per parameter of `fn`, then optionally
+ *   `{ timeout, signal }`.
+ * @example Pairwise sums
+ * ```ts
+ * const sums = await futures.map(add, [1, 2, 3], [10, 20]); // [11, 22]
+ * ```
+ */
 export function map<A extends unknown[], R>(
   fn: (...args: A) => R,
   ...iterables: IterablesOf<A> | [...IterablesOf<A>, MapOptions]

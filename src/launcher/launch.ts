@@ -74,8 +74,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const early = Promise.withResolvers<never>();
   let ending = false;
   for (let i = 1; i < workers; i++) {
-    const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], options.runtime ?? runtime);
-    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env: peerEnv() });
+    const target = options.runtime ?? runtime;
+    const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], target);
+    const env = peerEnv(target);
+    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env });
     children.push(child);
     exits.push(
       new Promise((resolve) => {

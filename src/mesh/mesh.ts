@@ -172,8 +172,11 @@ export class Mesh {
 
   #open(id: string, stream: Stream, dialer: boolean, connection: Connection): void {
     const entry = this.#entry(id);
-    batchWindowUpdates(stream);
-    joinSocketWrites(connection);
+    const batched = batchWindowUpdates(stream);
+    const joined = joinSocketWrites(connection);
+    if (!batched || !joined) {
+      log.debug("libp2p's classes are not the ones wire-tuning.ts knows: its tuning is off");
+    }
     const link = new Link(id, stream, {
       onMessages: (l, raw) => {
         for (const m of raw) this.#onMessage(l, validate(m));

@@ -7,9 +7,10 @@
  *
  * - **Yamux window updates for small frames, batched.** @chainsafe/libp2p-yamux (8.x) answers
  *   every data frame it receives with a window-update frame. Here a stream sends its update
- *   once 64 KB of its window are used: a bulk transfer's frames are larger than that and are
- *   acknowledged one by one as before (the window grows as fast), while a run of small frames
- *   shares one update. The sender always keeps three quarters of the smallest window.
+ *   once 64 KB of its window are used: frames of 64 KB or more (a bulk transfer's) are
+ *   acknowledged one by one as before, and grow the window as fast, while a run of small
+ *   frames shares one update (a link of small frames alone keeps yamux's 256 KB window). The
+ *   sender always keeps three quarters of the smallest window.
  * - **One socket write for a small encrypted chunk.** Noise hands the TCP connection each
  *   message as a 2-byte length and a ciphertext, and @libp2p/tcp (11.x) writes each part on its
  *   own: with Nagle off, two packets. Here the parts of a chunk up to 64 KB are joined and
@@ -33,7 +34,11 @@ function patch<F extends (...args: never[]) => unknown>(
   name: string,
   make: (original: F) => F,
 ): boolean {
-  const done = (proto[PATCHED] ??= new Set<string>()) as Set<string>;
+  // Own property only: a set inherited from a patched base class is not this class's.
+  const done =
+    (Object.hasOwn(proto, PATCHED) ? proto[PATCHED] : (proto[PATCHED] = new Set<string>())) as Set<
+      string
+    >;
   if (done.has(name)) return true;
   if (!Object.hasOwn(proto, name) || typeof proto[name] !== "function") return false;
   proto[name] = make(proto[name] as F);

@@ -19,13 +19,15 @@
  *   0.27 → 0.17 s (FTL threshold) → 0.14 s (both); pi 20M on two peers 0.205 → 0.187 s
  *   (both, against the FTL threshold alone).
  *
- * The launcher passes them to the peers it spawns, and `cli.ts` re-executes itself (the same
+ * The launcher passes them to the Bun peers it spawns, and `cli.ts` re-executes itself (the same
  * pid, through `execve`) when they are missing. A value the user set wins, setting by setting.
+ * They stay in the environment of the origin and the peers, so processes a task starts inherit
+ * them too.
  *
  * @module
  */
 import process from "node:process";
-import { runtime } from "./mod.ts";
+import { runtime, type RuntimeName } from "./mod.ts";
 
 /** What peers on Bun run with, unless the user set it (see the module's text). */
 export const BUN_PEER_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -34,18 +36,21 @@ export const BUN_PEER_ENV: Readonly<Record<string, string>> = Object.freeze({
   BUN_JSC_thresholdForOptimizeAfterWarmUp: "3000",
 });
 
-/** The environment of a peer process started by this one: ours, plus the settings we lack. */
-export function peerEnv(): Record<string, string | undefined> {
-  return { ...BUN_PEER_ENV, ...process.env };
+/**
+ * The environment of a peer process of runtime `target` started by this one: ours, plus, for a
+ * Bun peer, the settings we lack.
+ */
+export function peerEnv(target: RuntimeName = runtime): Record<string, string | undefined> {
+  return target === "bun" ? { ...BUN_PEER_ENV, ...process.env } : { ...process.env };
 }
 
 const LIBC = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
 
 /**
  * On Bun, when this process started without the settings, replace it in place (the same pid,
- * stdio and arguments) by one that has them (the user's own values kept). Returns only when nothing needed doing
- * or the replacement was not possible, in which case the process goes on as it was. Call it
- * before anything is printed, read or started.
+ * stdio and arguments) by one that has them (the user's own values kept). Returns only when
+ * nothing needed doing or the replacement was not possible, in which case the process goes on
+ * as it was. Call it before anything is printed, read or started.
  */
 export function ensurePeerEnv(): void {
   if (runtime !== "bun") return;

@@ -39,13 +39,15 @@ let counter = 0;
 /** Start `cli.ts args…` (or another script) as a process of the runtime under test. */
 export function start(
   args: string[],
-  options: { env?: Record<string, string>; script?: string } = {},
+  options: { env?: Record<string, string>; script?: string; unset?: string[] } = {},
 ): Proc {
   const tag = `scoop-test-${process.pid}-${++counter}`;
   const [cmd, argv] = command(options.script ?? CLI, args);
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const key of options.unset ?? []) delete base[key];
   const child = spawn(cmd, argv, {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, SCOOP_TEST_TAG: tag },
+    env: { ...base, ...options.env, SCOOP_TEST_TAG: tag },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];

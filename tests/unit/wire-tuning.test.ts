@@ -92,7 +92,8 @@ describe("libp2p's write path, tuned", () => {
       // Unchanged, the receiver answers each frame with a window update, and each frame takes
       // two writes (Noise's length, then the ciphertext).
       expect(windowUpdates - before).toBe(0);
-      expect(writes).toBeLessThanOrEqual(100);
+      // (Unchanged it takes 200; the margin is for a stray control frame, such as a keepalive.)
+      expect(writes).toBeLessThan(150);
       expect(writes).toBeGreaterThanOrEqual(1);
     } finally {
       socket.write = write;

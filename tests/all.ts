@@ -2,7 +2,8 @@
  * The whole test suite, as `npm test` and CI run it:
  *  1. `bun test` — unit tests and integration tests with Bun peers;
  *  2. the integration tests again with Deno peers (`SCOOP_TEST_RUNTIME=deno`);
- *  3. a smoke run of every example under Deno and Bun through the real launcher.
+ *  3. the simulator: 300 seeds of small grids under faults (tests/sim/);
+ *  4. a smoke run of every example under Deno and Bun through the real launcher.
  * Ends with one line `N passed, N failed` and a non-zero status if anything failed.
  */
 import { spawnSync } from "node:child_process";
@@ -60,11 +61,33 @@ function smoke(runtime: "bun" | "deno"): void {
   }
 }
 
+/** The simulator's seeds with faults: each seed is one test; fewer results than seeds fails. */
+const SIM_SEEDS = 300;
+
+function simulator(): void {
+  process.stdout.write(`\n=== simulator: ${SIM_SEEDS} seeds with faults ===\n`);
+  const r = spawnSync(
+    process.execPath,
+    ["tests/sim/run.ts", "--ci", "--seeds", String(SIM_SEEDS), "--faults"],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 },
+  );
+  // Only failures and the summary are worth showing.
+  for (const line of r.stdout.split("\n")) {
+    if (line !== "" && !line.startsWith("(pass)")) process.stdout.write(`${line}\n`);
+  }
+  const m = /^(\d+) passed, (\d+) failed$/m.exec(r.stdout);
+  const pass = Number(m?.[1] ?? 0);
+  const fail = Number(m?.[2] ?? 0);
+  passed += pass;
+  failed += fail + Math.max(0, SIM_SEEDS - pass - fail);
+}
+
 const only = process.argv[2];
 if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", []);
 if (!only || only === "deno") {
   bunTest("integration, Deno peers", ["tests/integration"], { SCOOP_TEST_RUNTIME: "deno" });
 }
+if (!only || only === "sim") simulator();
 if (!only || only === "smoke") {
   smoke("deno");
   smoke("bun");

@@ -11,7 +11,6 @@ import { decodeFrame, encodeFrameParts } from "../codec/mod.ts";
 import { ProtocolError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { freshBytes } from "../scheduler/block.ts";
-import type { Message } from "./frames.ts";
 
 const log = logger("link");
 /** Frames larger than this leave in slices of this size, one per turn of the event loop. */
@@ -69,6 +68,8 @@ export class Link {
    */
   #assembling: { frame: Uint8Array; filled: number } | undefined;
   #reported = false;
+  /** `performance.now()` when the last bytes arrived. */
+  #receivedAt = 0;
 
   constructor(
     remote: string,
@@ -90,6 +91,14 @@ export class Link {
     }, { once: true });
   }
 
+  /**
+   * `performance.now()` when bytes last arrived: a peer sending a large frame is heard although
+   * no whole message has come for a while.
+   */
+  get receivedAt(): number {
+    return this.#receivedAt;
+  }
+
   /** True once the link is closed (by either side). */
   get closed(): boolean {
     return this.#closed;
@@ -101,7 +110,7 @@ export class Link {
    * frame costs both peers a wake-up, an encryption and a decryption, taken from the executors
    * on a busy host.
    */
-  send(message: Message, lazy = false): void {
+  send(message: unknown, lazy = false): void {
     if (this.#closed) return;
     this.#outbox.push(message);
     if (this.#flushScheduled || this.#waitingDrain) return;
@@ -229,6 +238,7 @@ export class Link {
 
   #receive(chunk: Uint8Array): void {
     if (this.#closed) return;
+    this.#receivedAt = performance.now();
     const a = this.#assembling;
     if (a !== undefined) {
       const part = chunk.subarray(0, a.frame.byteLength - a.filled);

@@ -1,8 +1,8 @@
 /**
- * Membership and links: the libp2p node, one link per peer pair, the hello handshake that
- * checks grid name, protocol version and entry-module hash, and the spreading of peer
- * addresses so that every peer links to every other (the lower peer id dials, so a pair never
- * gets two links).
+ * The links of one peer: the libp2p node, at most one link per peer pair, and the hello
+ * handshake that checks grid name, protocol version and entry-module hash. Which peers to link
+ * to is not decided here (see `core/state.ts`): the mesh dials when asked, accepts who dials it,
+ * and reports links up and down.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import type { Libp2p } from "libp2p";
 import { MembershipError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { type Message, PROTOCOL, PROTOCOL_VERSION, validate } from "./frames.ts";
+import { handshakeOf, type Hello, PROTOCOL, PROTOCOL_VERSION } from "./frames.ts";
 import { Link } from "./link.ts";
 import { createNode, stopNode } from "./node.ts";
 import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
@@ -33,11 +33,14 @@ export interface Identity {
 /** What the mesh reports to the peer that owns it. */
 export interface MeshHandlers {
   /** A peer passed the handshake and its link is up. */
-  onPeerUp(id: string, hello: Extract<Message, { t: "hello" }>): void;
+  onPeerUp(id: string, hello: Hello): void;
   /** A peer's link closed. */
   onPeerDown(id: string, error?: Error): void;
-  /** A validated message (other than handshake and membership ones) arrived. */
-  onMessage(from: string, message: Message): void;
+  /**
+   * A message after the handshake arrived, not yet validated: throwing closes the link as
+   * hostile.
+   */
+  onMessage(from: string, message: unknown): void;
   /** A peer refused us, or we refused it. */
   onRefused(id: string, error: MembershipError): void;
   /** Current load estimate, sent in our hello. */
@@ -53,8 +56,9 @@ export interface MeshOptions extends Identity {
 interface PeerEntry {
   link?: Link;
   up: boolean;
-  addrs: string[];
   dialing?: boolean;
+  /** Whether this side dialled the link (to break a tie between two dials at once). */
+  dialed?: boolean;
 }
 
 /** The set of links of one peer. */
@@ -102,16 +106,41 @@ export class Mesh {
    * Queue a message to one peer; false when there is no link to it. A `lazy` message waits for
    * another to leave with (see `Link.send`).
    */
-  send(to: string, message: Message, lazy = false): boolean {
+  send(to: string, message: unknown, lazy = false): boolean {
     const p = this.#peers.get(to);
     if (!p?.up || p.link === undefined) return false;
     p.link.send(message, lazy);
     return true;
   }
 
-  /** Queue a message to every peer whose link is up (`lazy`: see {@link send}). */
-  broadcast(message: Message, lazy = false): void {
-    for (const p of this.#peers.values()) if (p.up) p.link?.send(message, lazy);
+  /** When bytes last arrived from `id` (`performance.now()`), or undefined with no link. */
+  receivedAt(id: string): number | undefined {
+    const p = this.#peers.get(id);
+    return p?.up ? p.link?.receivedAt : undefined;
+  }
+
+  /** Close the link to `id`, after what is queued on it has left. */
+  disconnect(id: string): void {
+    void this.#peers.get(id)?.link?.close();
+  }
+
+  /**
+   * Link to peer `id` at one of `addrs`, tried in turn.
+   * Resolves once the link is up or being made by the other side.
+   * @throws {Error} no address reached it, or the handshake failed
+   */
+  async connect(id: string, addrs: readonly string[]): Promise<void> {
+    const withId = addrs.map((a) => a.includes("/p2p/") ? a : `${a}/p2p/${id}`);
+    let last: unknown = new Error(`no address of peer ${id} is known`);
+    for (const addr of withId) {
+      try {
+        await this.dial(addr);
+        return;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
   }
 
   /**
@@ -121,16 +150,24 @@ export class Mesh {
   async dial(addr: string): Promise<void> {
     const ma = multiaddr(addr);
     const id = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
+    await this.#dialTarget(id, ma);
+  }
+
+  async #dialTarget(id: string | undefined, target: ReturnType<typeof multiaddr>): Promise<void> {
     if (id !== undefined) {
       const existing = this.#peers.get(id);
       if (existing?.link !== undefined || existing?.dialing) return;
       this.#entry(id).dialing = true;
     }
     try {
-      const connection = await this.#node.dial(ma);
+      const connection = await this.#node.dial(target);
       const remote = connection.remotePeer.toString();
       if (this.#peers.get(remote)?.link !== undefined) return;
       const stream = await connection.newStream(PROTOCOL);
+      if (this.#peers.get(remote)?.link !== undefined) {
+        stream.abort(new Error("duplicate link"));
+        return;
+      }
       this.#open(remote, stream, true, connection);
     } finally {
       if (id !== undefined) {
@@ -154,7 +191,7 @@ export class Mesh {
   #entry(id: string): PeerEntry {
     let p = this.#peers.get(id);
     if (p === undefined) {
-      p = { up: false, addrs: [] };
+      p = { up: false };
       this.#peers.set(id, p);
     }
     return p;
@@ -163,9 +200,20 @@ export class Mesh {
   #accept(stream: Stream, connection: Connection): void {
     const id = connection.remotePeer.toString();
     const existing = this.#peers.get(id);
-    if (this.#stopping || existing?.link !== undefined) {
-      stream.abort(new Error("duplicate link"));
+    if (this.#stopping) {
+      stream.abort(new Error("stopping"));
       return;
+    }
+    if (existing?.link !== undefined) {
+      // Both sides dialled at once: both keep the link the lower id dialled. Ours goes when
+      // that is theirs (before its handshake, so no one sees it come and go).
+      if (!(existing.dialed && !existing.up && id < this.id)) {
+        stream.abort(new Error("duplicate link"));
+        return;
+      }
+      const old = existing.link;
+      existing.link = undefined;
+      old.abort(new Error("duplicate link"));
     }
     this.#open(id, stream, false, connection);
   }
@@ -179,18 +227,19 @@ export class Mesh {
     }
     const link = new Link(id, stream, {
       onMessages: (l, raw) => {
-        for (const m of raw) this.#onMessage(l, validate(m));
+        for (const m of raw) this.#onMessage(l, m);
       },
       onClose: (l, error) => this.#onClose(l, error),
     });
     entry.link = link;
+    entry.dialed = dialer;
     if (dialer) {
       link.send(this.#hello());
       this.#sentHello.add(link);
     }
   }
 
-  #hello(): Message {
+  #hello(): Hello {
     return {
       t: "hello",
       peer: this.id,
@@ -203,7 +252,7 @@ export class Mesh {
     };
   }
 
-  #mismatch(hello: Extract<Message, { t: "hello" }>): string | undefined {
+  #mismatch(hello: Hello): string | undefined {
     const me = this.#identity;
     if (hello.proto !== PROTOCOL_VERSION) {
       return `it speaks protocol version ${hello.proto}, this peer ${PROTOCOL_VERSION} ` +
@@ -220,9 +269,15 @@ export class Mesh {
     return undefined;
   }
 
-  #onMessage(link: Link, m: Message): void {
+  #onMessage(link: Link, raw: unknown): void {
     const entry = this.#peers.get(link.remote);
     if (entry === undefined || entry.link !== link) return;
+    const m = handshakeOf(raw);
+    if (m === undefined) {
+      if (!entry.up) throw new Error("a message before the handshake");
+      this.#handlers.onMessage(link.remote, raw);
+      return;
+    }
     if (m.t === "hello") {
       if (m.peer !== link.remote) {
         throw new Error(`hello names peer ${m.peer}, but the connection is ${link.remote}`);
@@ -242,51 +297,17 @@ export class Mesh {
         this.#sentHello.add(link);
       }
       entry.up = true;
-      entry.addrs = m.addrs;
-      this.#announce(m.peer, m.addrs);
       this.#handlers.onPeerUp(m.peer, m);
       return;
     }
-    if (m.t === "refuse") {
-      this.#handlers.onRefused(
-        link.remote,
-        new MembershipError(`Peer ${link.remote} refused this peer: ${m.reason}`),
-      );
-      void link.close();
-      return;
-    }
-    if (!entry.up) throw new Error(`"${m.t}" message before the handshake`);
-    if (m.t === "peers") {
-      for (const [id, addrs] of m.peers) this.#learn(id, addrs);
-      return;
-    }
-    this.#handlers.onMessage(link.remote, m);
+    this.#handlers.onRefused(
+      link.remote,
+      new MembershipError(`Peer ${link.remote} refused this peer: ${m.reason}`),
+    );
+    void link.close();
   }
 
   #sentHello = new WeakSet<Link>();
-
-  /** Tell the new peer about everyone, and everyone about the new peer. */
-  #announce(id: string, addrs: string[]): void {
-    const known: [string, string[]][] = [];
-    for (const [pid, p] of this.#peers) if (p.up && pid !== id) known.push([pid, p.addrs]);
-    if (known.length > 0) this.send(id, { t: "peers", peers: known });
-    for (const [pid, p] of this.#peers) {
-      if (p.up && pid !== id) p.link?.send({ t: "peers", peers: [[id, addrs]] });
-    }
-  }
-
-  #learn(id: string, addrs: string[]): void {
-    if (id === this.id || this.#stopping) return;
-    const p = this.#peers.get(id);
-    if (p?.link !== undefined || p?.dialing) return;
-    // The lower id dials, so a pair of peers that learn of each other at once get one link.
-    if (this.id > id) return;
-    const addr = addrs.find((a) => a.includes("/p2p/")) ?? (addrs[0] && `${addrs[0]}/p2p/${id}`);
-    if (!addr) return;
-    // A gossiped peer may already be leaving (the grid is stopping); a peer that never
-    // links is reported by whoever waits for it, so this is only worth a debug line.
-    this.dial(addr).catch((err) => log.debug(`Cannot link to peer ${id}: ${err.message}`));
-  }
 
   #onClose(link: Link, error?: Error): void {
     const entry = this.#peers.get(link.remote);

@@ -141,6 +141,15 @@ export class ResultTable {
     return out;
   }
 
+  /** The seqs awaiting results (for debugging: O(pages)). */
+  unsettled(): number[] {
+    const out: number[] = [];
+    for (const [key, page] of this.#pages) {
+      for (let i = 0; i < PAGE; i++) if (page.codes[i] !== NONE) out.push(key * PAGE + i);
+    }
+    return out;
+  }
+
   /** Tasks lent out and not settled, by holder (for tests and stats). */
   lentCount(holder: string): number {
     const code = this.#holderCodes.get(holder);

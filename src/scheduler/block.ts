@@ -20,6 +20,11 @@ export interface TaskBlock {
   readonly data: Uint8Array;
   /** End of each task's arguments in `data`; a task's start is the previous end, or 0. */
   readonly ends: Uint32Array;
+  /**
+   * The peer these tasks came from, when it is not their owner's executor here: whom to tell
+   * when they finish (see `core/custody.ts`). Local to a peer: never sent.
+   */
+  readonly via?: string;
 }
 
 /** One task of a block, taken out of it: what the mesh thread hands its executor. */
@@ -114,6 +119,7 @@ export function viewBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
   if (start !== 0) { for (let i = 0; i < ends.length; i++) ends[i] -= start; }
   return {
     owner: block.owner,
+    via: block.via,
     seqs: block.seqs.subarray(lo, hi),
     names: block.names,
     kinds: block.kinds.subarray(lo, hi),
@@ -125,15 +131,20 @@ export function viewBlock(block: TaskBlock, lo: number, hi: number): TaskBlock {
 /** Builds a block task by task (a handful at a time: revoked, reclaimed or submitted tasks). */
 export class BlockBuilder {
   readonly owner: string;
+  readonly via: string | undefined;
   readonly #shared: boolean;
   #seqs: number[] = [];
   #kinds: number[] = [];
   #names = new Map<string, number>();
   #args = new ByteColumn();
 
-  /** @param shared put the arguments in shared memory (see `ByteColumn.finish`) */
-  constructor(owner: string, shared = false) {
+  /**
+   * @param shared put the arguments in shared memory (see `ByteColumn.finish`)
+   * @param via the peer the tasks came from (see {@link TaskBlock.via})
+   */
+  constructor(owner: string, shared = false, via?: string) {
     this.owner = owner;
+    this.via = via;
     this.#shared = shared;
   }
 
@@ -158,8 +169,9 @@ export class BlockBuilder {
 
   /** The block of every task added (fresh buffers of its own), and start empty again. */
   finish(): TaskBlock {
-    const block = {
+    const block: TaskBlock = {
       owner: this.owner,
+      via: this.via,
       seqs: Float64Array.from(this.#seqs),
       names: [...this.#names.keys()],
       kinds: Uint16Array.from(this.#kinds),

@@ -84,7 +84,7 @@ export class TaskDeque {
       }
       if (dead === 0) out.push(part(seg.block, seg.hi, to));
       else if (to - seg.hi > dead) {
-        const b = new BlockBuilder(seg.block.owner);
+        const b = new BlockBuilder(seg.block.owner, false, seg.block.via);
         for (let i = seg.hi; i < to; i++) if (this.#isLive(seg.block, i)) b.addFrom(seg.block, i);
         out.push(b.finish());
       }
@@ -141,16 +141,17 @@ export class TaskDeque {
   }
 
   /**
-   * Drop the queued tasks of `owner` whose seq is in `seqs` (their owner cancelled them): mark
-   * them -1 in place. Returns how many were found. O(queued), for a rare event.
+   * Drop the queued tasks of `owner` whose seq is in `seqs` (their owner cancelled them), or
+   * all of them (their owner was lost): mark them -1 in place. Returns how many were found.
+   * O(queued), for a rare event.
    */
-  drop(owner: string, seqs: ReadonlySet<number>): number {
+  drop(owner: string, seqs?: ReadonlySet<number>): number {
     let found = 0;
     for (let s = this.#head; s < this.#segs.length; s++) {
       const { block, lo, hi } = this.#segs[s];
       if (block.owner !== owner) continue;
       for (let i = lo; i < hi; i++) {
-        if (seqs.has(block.seqs[i]) && this.#isLive(block, i)) {
+        if ((seqs === undefined || seqs.has(block.seqs[i])) && this.#isLive(block, i)) {
           block.seqs[i] = -1;
           found++;
         }

@@ -2,7 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { decodeFrame, encodeFrame } from "../../src/codec/mod.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { SeqMap } from "../../src/executor/seq-map.ts";
-import { type Message, validate } from "../../src/mesh/frames.ts";
+import {
+  type CoreMessage as Message,
+  validateMessage as validate,
+} from "../../src/core/messages.ts";
 import { payloadOf, resultBuffers, ResultBuilder } from "../../src/results/batch.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../../src/results/table.ts";
 import {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Stream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
 import { Link } from "../../src/mesh/link.ts";
-import type { Message } from "../../src/mesh/frames.ts";
+import type { CoreMessage as Message } from "../../src/core/messages.ts";
 
 /**
  * Two ends of an in-memory byte pipe with the part of libp2p's Stream a Link uses: what one end

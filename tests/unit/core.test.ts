@@ -1,0 +1,575 @@
+/**
+ * The state machine of a peer (`src/core/state.ts`), driven event by event with no network and
+ * no executor: each case is a sequence of events and the actions expected.
+ */
+import { describe, expect, test } from "bun:test";
+import type { Action, CoreConfig, Event, ExecutorView } from "../../src/core/events.ts";
+import type { CoreMessage } from "../../src/core/messages.ts";
+import { PeerState } from "../../src/core/state.ts";
+import { ResultBuilder } from "../../src/results/batch.ts";
+import { BlockBuilder, type TaskBlock } from "../../src/scheduler/block.ts";
+
+/** The executor's cells as plain fields. */
+class FakeExecutor implements ExecutorView {
+  claim = 0;
+  isBusy = false;
+  claimed(): number {
+    return this.claim;
+  }
+  busy(): boolean {
+    return this.isBusy;
+  }
+  revoke(from: number): boolean {
+    if (this.claim !== from) return false;
+    this.claim = -1 - from;
+    return true;
+  }
+}
+
+type Sent = { to: string; m: CoreMessage; lazy: boolean };
+
+/** A state machine under test, with its clock and the actions it took. */
+class Harness {
+  readonly x = new FakeExecutor();
+  readonly s: PeerState;
+  now = 1000;
+  log: Action[] = [];
+
+  constructor(id: string, origin = false, config: Partial<CoreConfig> = {}) {
+    let seed = 1;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    this.s = new PeerState({ id, origin, addrs: [`/mem/${id}`], random, ...config }, this.x);
+  }
+
+  /** Handle `e` (after `dt` ms) and return its actions; `flush` also runs the turn's end. */
+  on(e: Event, dt = 0): Action[] {
+    this.now += dt;
+    const out = this.s.handle(e, this.now);
+    this.log.push(...out);
+    return out;
+  }
+
+  /** Handle `e`, then fire every zero-delay timer it armed (the end of the turn). */
+  turn(e: Event, dt = 0): Action[] {
+    const out = this.on(e, dt);
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i];
+      if (a.type === "timer" && a.after === 0) {
+        out.push(...this.on({ type: "timer", name: a.name }));
+      }
+    }
+    return out;
+  }
+
+  link(peer: string, load = 0, origin = false): Action[] {
+    return this.turn({ type: "linkUp", peer, origin, addrs: [`/mem/${peer}`], load });
+  }
+
+  msg(from: string, message: CoreMessage, dt = 0): Action[] {
+    return this.turn({ type: "message", from, message }, dt);
+  }
+
+  ready(): Action[] {
+    return this.turn({ type: "ready" });
+  }
+
+  batch(b: Partial<Extract<Event, { type: "batch" }>["batch"]>): Action[] {
+    return this.turn({
+      type: "batch",
+      batch: {
+        t: "batch",
+        submit: null,
+        done: null,
+        cancel: [],
+        hungry: false,
+        runs: 0,
+        ran: 0,
+        ranMs: 0,
+        ...b,
+      },
+    });
+  }
+
+  tick(dt: number): Action[] {
+    return this.turn({ type: "timer", name: "tick" }, dt);
+  }
+}
+
+function sent(actions: Action[], t?: CoreMessage["t"], to?: string): Sent[] {
+  const out: Sent[] = [];
+  for (const a of actions) {
+    if (a.type !== "send") continue;
+    if (t !== undefined && a.message.t !== t) continue;
+    if (to !== undefined && a.to !== to) continue;
+    out.push({ to: a.to, m: a.message, lazy: a.lazy });
+  }
+  return out;
+}
+
+function posted(actions: Action[], t: string) {
+  return actions.flatMap((a) => a.type === "post" && a.message.t === t ? [a.message] : []);
+}
+
+function of<T extends Action["type"]>(actions: Action[], type: T) {
+  return actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+}
+
+/** A block of tasks `seqs` owned by `owner` (arguments: the seq as one byte). */
+function block(owner: string, seqs: number[], name = "f"): TaskBlock {
+  const b = new BlockBuilder(owner);
+  for (const s of seqs) b.add(s, name, Uint8Array.of(s));
+  return b.finish();
+}
+
+function results(keys: number[], ok = 1): ReturnType<ResultBuilder["finish"]> {
+  const r = new ResultBuilder();
+  for (const k of keys) r.add(k, ok as 0 | 1, Uint8Array.of(k + 100));
+  return r.finish();
+}
+
+const seqsOf = (blocks: TaskBlock[]) => blocks.flatMap((b) => [...b.seqs].filter((s) => s >= 0));
+
+/** A peer `id` whose executor submitted `seqs` and is busy (nothing handed is stealable). */
+function withQueued(id: string, seqs: number[], origin = true): Harness {
+  const h = new Harness(id, origin);
+  h.ready();
+  h.batch({ submit: block("", seqs), hungry: false, runs: 0 });
+  return h;
+}
+
+describe("stealing", () => {
+  test("an idle peer asks a linked peer that has work, and only one at a time", () => {
+    const h = new Harness("A");
+    h.ready();
+    expect(sent(h.link("B", 0), "steal")).toEqual([]); // nothing to steal: sleep
+    expect(sent(h.msg("B", { t: "load", n: 4 }), "steal")).toEqual([{
+      to: "B",
+      m: { t: "steal" },
+      lazy: false,
+    }]);
+    expect(sent(h.msg("B", { t: "load", n: 8 }), "steal")).toEqual([]); // already asking
+  });
+
+  test("a victim gives the oldest half of its queue and lends its own tasks", () => {
+    const h = withQueued("O", [1, 2, 3, 4, 5]);
+    h.link("T");
+    const out = h.msg("T", { t: "steal" });
+    const [reply] = sent(out, "tasks", "T");
+    const m = reply.m as Extract<CoreMessage, { t: "tasks" }>;
+    expect(seqsOf(m.blocks)).toEqual([1, 2, 3]);
+    expect(m.load).toBe(2);
+    expect(h.s.queued).toBe(2);
+    expect(h.s.debug().lent).toEqual({ T: 3 });
+    // On the wire, a block carries nothing local to the peer.
+    expect("via" in m.blocks[0]).toBe(false);
+  });
+
+  test("a thief runs what it got, newest first, and sends results to the owner", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("O", 3);
+    h.msg("O", { t: "tasks", blocks: [block("O", [1, 2, 3])], load: 0 });
+    const runs = posted(h.log, "run");
+    expect(runs.length).toBe(1);
+    const run = runs[0] as Extract<typeof runs[0], { t: "run" }>;
+    expect(seqsOf(run.blocks)).toEqual([3]); // the newest; batches start at one task, then grow
+    const out = h.batch({ done: results([run.idx0]), hungry: true, runs: 1, ran: 1, ranMs: 1 });
+    const [res] = sent(out, "results", "O");
+    expect([...(res.m as Extract<CoreMessage, { t: "results" }>).r.keys]).toEqual([3]);
+    expect(sent(out, "done")).toEqual([]); // it came from its owner: nobody else to tell
+  });
+
+  test("an owner settles results once; a duplicate is ignored", () => {
+    const h = withQueued("O", [1, 2]);
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    const first = h.msg("T", { t: "results", r: results([1]) });
+    expect(posted(first, "resolve").length).toBe(1);
+    const again = h.msg("T", { t: "results", r: results([1]) });
+    expect(posted(again, "resolve")).toEqual([]);
+  });
+});
+
+describe("revocation", () => {
+  test("tasks handed to an executor stuck in a long task go to a thief", () => {
+    const h = new Harness("O", true);
+    h.ready();
+    const out = h.batch({ submit: block("", [1, 2]), hungry: true, runs: 0 });
+    const run = posted(out, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
+    expect(seqsOf(run.blocks)).toEqual([2]);
+    // The executor started 2 and asked for more ahead of time (and got 1), then got stuck.
+    h.batch({ hungry: true, runs: 1 });
+    expect(h.s.queued).toBe(0);
+    h.x.claim = run.idx0 + 1;
+    h.x.isBusy = true;
+    expect(h.s.load).toBe(1); // the handed task not started counts as stealable
+    h.link("T");
+    const steal = h.msg("T", { t: "steal" });
+    expect(posted(steal, "revoked")).toEqual([{ t: "revoked", from: 1, to: 1 }]);
+    expect(h.x.claim).toBe(-2); // no claim succeeds until the executor reads "revoked"
+    const [reply] = sent(steal, "tasks", "T");
+    expect(seqsOf((reply.m as Extract<CoreMessage, { t: "tasks" }>).blocks)).toEqual([1]);
+    expect(h.s.debug().lent).toEqual({ T: 1 });
+  });
+
+  test("a free executor is left alone: what it holds it starts at once", () => {
+    const h = new Harness("O", true);
+    h.ready();
+    h.batch({ submit: block("", [1]), hungry: true, runs: 0 });
+    h.link("T");
+    const steal = h.msg("T", { t: "steal" });
+    expect(posted(steal, "revoked")).toEqual([]);
+    expect(seqsOf((sent(steal, "tasks")[0].m as Extract<CoreMessage, { t: "tasks" }>).blocks))
+      .toEqual([]);
+  });
+});
+
+describe("losing a peer", () => {
+  /** O lent 1..3 to T; T's link breaks; nobody vouches for it. */
+  function lentAndLost() {
+    const h = withQueued("O", [1, 2, 3, 4, 5, 6]);
+    h.link("T");
+    h.link("W");
+    h.msg("T", { t: "steal" });
+    h.on({ type: "linkDown", peer: "T", reason: "connection reset" });
+    return h;
+  }
+
+  test("a broken link makes a suspect: a dial to it, and probes to the other links", () => {
+    const h = withQueued("O", [1, 2]);
+    h.link("T");
+    h.link("W");
+    const out = h.on({ type: "linkDown", peer: "T", reason: "reset" });
+    expect(of(out, "connect").map((a) => a.peer)).toEqual(["T"]);
+    expect(sent(out, "probe")).toEqual([{ to: "W", m: { t: "probe", peer: "T" }, lazy: false }]);
+  });
+
+  test("unheard past confirmMs, it is declared lost: its tasks are queued again here", () => {
+    const h = lentAndLost();
+    expect(h.s.queued).toBe(3);
+    const out = h.tick(1100);
+    expect(h.s.isLost("T")).toBe(true);
+    expect(h.s.queued).toBe(6);
+    expect(h.s.debug().lent).toEqual({});
+    expect(sent(out, "lost", "W")).toEqual([{
+      to: "W",
+      m: { t: "lost", peers: ["T"] },
+      lazy: false,
+    }]);
+    expect(of(out, "log").some((l) => /peer T lost .*3 of its tasks run elsewhere/.test(l.text)))
+      .toBe(true);
+  });
+
+  test("a neighbour that still hears it keeps it alive", () => {
+    const h = lentAndLost();
+    h.msg("W", { t: "vouch", peer: "T" }, 10);
+    h.tick(1100);
+    expect(h.s.isLost("T")).toBe(false);
+    expect(h.s.queued).toBe(3);
+  });
+
+  test("a link closed on purpose (prune) is no failure", () => {
+    const h = withQueued("O", [1, 2]);
+    h.link("T");
+    h.msg("T", { t: "prune" });
+    const out = h.on({ type: "linkDown", peer: "T" });
+    expect(of(out, "connect")).toEqual([]);
+    h.tick(5000);
+    expect(h.s.isLost("T")).toBe(false);
+  });
+
+  test("a silent link is taken as broken (a hang is found by heartbeats)", () => {
+    const h = withQueued("O", [1]);
+    h.link("T");
+    h.tick(250);
+    const beat = h.tick(500);
+    expect(sent(beat, "ping", "T").length).toBe(1);
+    const ticks = (ms: number) => {
+      const out: Action[] = [];
+      for (let t = 0; t < ms; t += 250) out.push(...h.tick(250));
+      return out;
+    };
+    expect(of(ticks(1500), "disconnect").map((a) => a.peer)).toEqual(["T"]);
+    ticks(1000);
+    expect(h.s.isLost("T")).toBe(true);
+  });
+
+  test("a peer declared lost that comes back is told so, and not linked", () => {
+    const h = lentAndLost();
+    h.tick(1100);
+    const out = h.link("T");
+    expect(sent(out, "lost", "T")).toEqual([{
+      to: "T",
+      m: { t: "lost", peers: ["T"] },
+      lazy: false,
+    }]);
+    expect(of(out, "disconnect").map((a) => a.peer)).toEqual(["T"]);
+    expect(h.s.links).not.toContain("T");
+  });
+
+  test("told it was declared lost, a peer leaves", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("O", 0, true);
+    const out = h.msg("O", { t: "lost", peers: ["T"] });
+    expect(of(out, "leave")).toEqual([{
+      type: "leave",
+      ok: false,
+      error: "the grid declared this peer lost (it was unreachable); its work runs elsewhere",
+    }]);
+  });
+
+  test("losing the origin ends the job on every peer", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("O", 0, true);
+    h.on({ type: "linkDown", peer: "O" });
+    const out = h.tick(1100);
+    expect(of(out, "leave")).toEqual([{
+      type: "leave",
+      ok: false,
+      error: "the origin O left the grid",
+    }]);
+  });
+});
+
+describe("result routing", () => {
+  /** M got O's tasks 1, 2 from O and gave them to T: M keeps them (custody). */
+  function middle() {
+    const h = new Harness("M");
+    h.ready();
+    h.link("O", 2);
+    h.msg("O", { t: "tasks", blocks: [block("O", [1, 2])], load: 0 });
+    // M's executor took task 2 (newest first); T steals the rest.
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    return h;
+  }
+
+  test("a task that moved twice is kept by the peer in the middle", () => {
+    const h = middle();
+    expect(h.s.inFlight.custody).toBe(1);
+  });
+
+  test("a runner with no link to the owner sends the result back the way it came", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("M", 1);
+    h.msg("M", { t: "tasks", blocks: [block("O", [1])], load: 0 });
+    const run = posted(h.log, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
+    const out = h.batch({ done: results([run.idx0]), hungry: true, runs: 1 });
+    const [relay] = sent(out, "relay", "M");
+    expect((relay.m as Extract<CoreMessage, { t: "relay" }>).owner).toBe("O");
+  });
+
+  test("the middle passes a relayed result on to the owner and forgets the task", () => {
+    const h = middle();
+    const r = new ResultBuilder();
+    r.add(1, 1, Uint8Array.of(7));
+    const out = h.msg("T", { t: "relay", owner: "O", r: r.finish() });
+    const [res] = sent(out, "results", "O");
+    expect([...(res.m as Extract<CoreMessage, { t: "results" }>).r.keys]).toEqual([1]);
+    expect(h.s.inFlight.custody).toBe(0);
+  });
+
+  test("a runner linked to the owner sends it straight there, and tells the middle", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("O");
+    h.link("M", 1);
+    h.msg("M", { t: "tasks", blocks: [block("O", [1])], load: 0 });
+    const run = posted(h.log, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
+    const out = h.batch({ done: results([run.idx0]), hungry: true, runs: 1 });
+    expect(sent(out, "results", "O").length).toBe(1);
+    expect(sent(out, "done", "M")).toEqual([{
+      to: "M",
+      m: { t: "done", owner: "O", seqs: [1] },
+      lazy: true,
+    }]);
+  });
+
+  test("the middle queues again what a lost runner held", () => {
+    const h = middle();
+    h.on({ type: "linkDown", peer: "T" });
+    h.tick(1100);
+    expect(h.s.isLost("T")).toBe(true);
+    expect(h.s.inFlight.custody).toBe(0);
+    expect(h.s.queued + (h.s.debug().handed as number)).toBe(2);
+  });
+
+  /** T runs O's task 1 that came from M; M is lost before it ends; T is not linked to O. */
+  function orphanResult() {
+    const h = new Harness("T");
+    h.ready();
+    h.link("M", 1);
+    h.link("X");
+    h.msg("M", { t: "tasks", blocks: [block("O", [1])], load: 0 });
+    const run = posted(h.log, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
+    h.msg("X", { t: "lost", peers: ["M"] });
+    return { h, out: h.batch({ done: results([run.idx0]), hungry: true, runs: 1 }) };
+  }
+
+  test("no way to the owner: the result is held, a link asked for, and sent once it is up", () => {
+    const { h, out } = orphanResult();
+    expect(sent(out, "results")).toEqual([]);
+    expect(sent(out, "relay")).toEqual([]);
+    expect(of(out, "connect").map((a) => a.peer)).toEqual(["O"]);
+    expect(h.s.inFlight.held).toBe(1);
+    const up = h.link("O");
+    expect(sent(up, "results", "O").length).toBe(1);
+    expect(h.s.inFlight.held).toBe(0);
+  });
+
+  test("a held result is dropped only when its owner is lost", () => {
+    const { h } = orphanResult();
+    h.tick(250);
+    expect(h.s.inFlight.held).toBe(1);
+    h.msg("X", { t: "lost", peers: ["O"] });
+    expect(h.s.inFlight.held).toBe(0);
+  });
+});
+
+describe("sessions", () => {
+  test("reliable messages sent while the link is down go out after the peer's resume", () => {
+    const h = withQueued("O", [1, 2, 3, 4]);
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    h.on({ type: "linkDown", peer: "T" });
+    // T, as suspect, asks again for a steal: the reply waits in the session.
+    h.msg("W", { t: "ping" }); // (unknown peer: ignored)
+    const up = h.link("T");
+    expect(sent(up, "resume", "T")).toEqual([{ to: "T", m: { t: "resume", got: 1 }, lazy: false }]);
+    expect(sent(up, "tasks")).toEqual([]); // the tasks reply is unacknowledged: wait for resume
+    const resumed = h.msg("T", { t: "resume", got: 0 });
+    expect(sent(resumed, "tasks", "T").length).toBe(1);
+  });
+
+  test("what the peer acknowledged is not sent again", () => {
+    const h = withQueued("O", [1, 2, 3, 4]);
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    h.msg("T", { t: "ack", got: 1 });
+    h.on({ type: "linkDown", peer: "T" });
+    const up = h.link("T");
+    expect(sent(up, "tasks")).toEqual([]);
+    expect(sent(h.msg("T", { t: "resume", got: 1 }), "tasks")).toEqual([]);
+  });
+
+  test("received reliable messages are acknowledged at the end of the turn, lazily", () => {
+    const h = withQueued("O", [1, 2]);
+    h.link("T");
+    const out = h.msg("T", { t: "steal" });
+    expect(sent(out, "ack", "T")).toEqual([{ to: "T", m: { t: "ack", got: 1 }, lazy: true }]);
+  });
+});
+
+describe("constants", () => {
+  test("a broadcast completes once every link acknowledged; late joiners get them on link", () => {
+    const h = new Harness("O", true);
+    h.ready();
+    h.link("A");
+    h.link("B");
+    const entries: [string, Uint8Array][] = [["k", Uint8Array.of(1)]];
+    const out = h.turn({ type: "setConst", id: 9, entries });
+    const waves = sent(out, "const");
+    expect(waves.map((w) => w.to).sort()).toEqual(["A", "B"]);
+    const wave = (waves[0].m as Extract<CoreMessage, { t: "const" }>).wave!;
+    expect(posted(h.msg("A", { t: "constAck", wave }), "constDone")).toEqual([]);
+    expect(posted(h.msg("B", { t: "constAck", wave }), "constDone")).toEqual([{
+      t: "constDone",
+      id: 9,
+    }]);
+    const late = h.link("C");
+    expect(sent(late, "const", "C")).toEqual([{
+      to: "C",
+      m: { t: "const", entries },
+      lazy: false,
+    }]);
+  });
+
+  test("a peer passes a wave on and acknowledges once its own links have", () => {
+    const h = new Harness("A");
+    h.ready();
+    h.link("O", 0, true);
+    h.link("B");
+    const entries: [string, Uint8Array][] = [["k", Uint8Array.of(1)]];
+    const out = h.msg("O", { t: "const", wave: "O/1", entries });
+    expect(posted(out, "const")).toEqual([{ t: "const", name: "k", value: entries[0][1] }]);
+    expect(sent(out, "const", "B").length).toBe(1);
+    expect(sent(out, "constAck")).toEqual([]);
+    const acked = h.msg("B", { t: "constAck", wave: "O/1" });
+    expect(sent(acked, "constAck", "O")).toEqual([{
+      to: "O",
+      m: { t: "constAck", wave: "O/1" },
+      lazy: false,
+    }]);
+    // Seen already: acknowledged at once, not passed on again.
+    expect(sent(h.msg("B", { t: "const", wave: "O/1", entries }), "constAck", "B").length).toBe(1);
+  });
+
+  test("a lost peer no longer holds a broadcast up", () => {
+    const h = new Harness("O", true);
+    h.ready();
+    h.link("A");
+    h.link("B");
+    const out = h.turn({ type: "setConst", id: 1, entries: [["k", Uint8Array.of(1)]] });
+    const wave = (sent(out, "const")[0].m as Extract<CoreMessage, { t: "const" }>).wave!;
+    h.msg("A", { t: "constAck", wave });
+    h.on({ type: "linkDown", peer: "B" });
+    const lost = h.tick(1100);
+    expect(posted(lost, "constDone")).toEqual([{ t: "constDone", id: 1 }]);
+  });
+});
+
+describe("membership", () => {
+  test("a new link gets a resume, a sample of known peers, and the size grows", () => {
+    const h = new Harness("O", true);
+    h.ready();
+    h.link("A");
+    const out = h.link("B");
+    expect(sent(out, "resume", "B").length).toBe(1);
+    const [peers] = sent(out, "peers", "B");
+    expect((peers.m as Extract<CoreMessage, { t: "peers" }>).peers.map(([id]) => id)).toEqual([
+      "O",
+      "A",
+    ]);
+    expect(of(out, "size")).toEqual([{ type: "size", n: 3 }]);
+  });
+
+  test("a peer dials half its degree from what it learns, and no more", () => {
+    const h = new Harness("A", false, { degree: 4 });
+    h.ready();
+    h.link("O", 0, true);
+    const out = h.msg("O", {
+      t: "peers",
+      peers: [["O", []], ["B", ["/mem/B"]], ["C", ["/mem/C"]], ["D", ["/mem/D"]]],
+      reply: true,
+    });
+    expect(of(out, "connect").length).toBe(2);
+    expect(h.s.size).toBe(5);
+  });
+
+  test("past maxDegree, a newcomer is pointed elsewhere and its link closed", () => {
+    const h = new Harness("O", true, { maxDegree: 2 });
+    h.ready();
+    h.link("A");
+    h.link("B");
+    const out = h.link("C");
+    expect(sent(out, "peers", "C").length).toBe(1);
+    expect(sent(out, "prune", "C").length).toBe(1);
+    expect(of(out, "disconnect").map((a) => a.peer)).toEqual(["C"]);
+    expect(h.s.links.sort()).toEqual(["A", "B"]);
+  });
+
+  test("the job's end spreads: stop goes to every other link, then the peer leaves", () => {
+    const h = new Harness("A");
+    h.ready();
+    h.link("O", 0, true);
+    h.link("B");
+    h.link("C");
+    const out = h.msg("O", { t: "stop" });
+    expect(sent(out, "stop").map((s) => s.to).sort()).toEqual(["B", "C"]);
+    expect(of(out, "leave")).toEqual([{ type: "leave", ok: true }]);
+    expect(h.on({ type: "timer", name: "tick" })).toEqual([]); // it handles nothing more
+  });
+});

@@ -26,20 +26,17 @@ export interface CustodyEntry {
   older: CustodyEntry | undefined;
 }
 
-function key(owner: PeerId, seq: number): string {
-  return `${seq}@${owner}`;
-}
+/** Entries of one taker: by owner, then seq. */
+type ByTask = Map<PeerId, Map<number, CustodyEntry>>;
 
 /** Tasks given to thieves that this peer does not own (see the module doc). */
 export class Custody {
-  /** By taker, then by task. */
-  #byTaker = new Map<PeerId, Map<string, CustodyEntry>>();
+  #byTaker = new Map<PeerId, ByTask>();
+  #size = 0;
 
   /** Tasks kept, over every taker. */
   get size(): number {
-    let n = 0;
-    for (const m of this.#byTaker.values()) n += m.size;
-    return n;
+    return this.#size;
   }
 
   /** Whether `taker` holds any task given by this peer. */
@@ -51,25 +48,32 @@ export class Custody {
   give(taker: PeerId, block: TaskBlock): void {
     let m = this.#byTaker.get(taker);
     if (m === undefined) this.#byTaker.set(taker, m = new Map());
+    let bySeq = m.get(block.owner);
+    if (bySeq === undefined) m.set(block.owner, bySeq = new Map());
     for (let i = 0; i < block.seqs.length; i++) {
       const seq = block.seqs[i];
       if (seq < 0) continue;
-      const k = key(block.owner, seq);
-      m.set(k, { block, i, via: block.via, older: m.get(k) });
+      bySeq.set(seq, { block, i, via: block.via, older: bySeq.get(seq) });
+      this.#size++;
     }
+    if (bySeq.size === 0) m.delete(block.owner);
+    if (m.size === 0) this.#byTaker.delete(taker);
   }
 
   /** `taker` finished (or gave back) a task: forget it, returning its entry if it was kept. */
   take(taker: PeerId, owner: PeerId, seq: number): CustodyEntry | undefined {
     const m = this.#byTaker.get(taker);
-    if (m === undefined) return undefined;
-    const k = key(owner, seq);
-    const e = m.get(k);
+    const bySeq = m?.get(owner);
+    const e = bySeq?.get(seq);
     if (e === undefined) return undefined;
-    if (e.older !== undefined) m.set(k, e.older);
+    this.#size--;
+    if (e.older !== undefined) bySeq!.set(seq, e.older);
     else {
-      m.delete(k);
-      if (m.size === 0) this.#byTaker.delete(taker);
+      bySeq!.delete(seq);
+      if (bySeq!.size === 0) {
+        m!.delete(owner);
+        if (m!.size === 0) this.#byTaker.delete(taker);
+      }
     }
     return e;
   }
@@ -83,15 +87,21 @@ export class Custody {
     if (m === undefined) return [];
     this.#byTaker.delete(taker);
     const builders = new Map<string, BlockBuilder>();
-    for (const newest of m.values()) {
-      // Given to it twice (it came round): the oldest giving is the one this peer answers for.
-      let e = newest;
-      while (e.older !== undefined) e = e.older;
-      const { block, i, via } = e;
-      const k = `${block.owner}\0${via ?? ""}`;
-      let b = builders.get(k);
-      if (b === undefined) builders.set(k, b = new BlockBuilder(block.owner, false, via));
-      b.addFrom(block, i);
+    for (const bySeq of m.values()) {
+      for (const newest of bySeq.values()) {
+        // Given to it twice (it came round): the oldest giving is the one answered for here.
+        let e = newest;
+        this.#size--;
+        while (e.older !== undefined) {
+          e = e.older;
+          this.#size--;
+        }
+        const { block, i, via } = e;
+        const k = `${block.owner}\0${via ?? ""}`;
+        let b = builders.get(k);
+        if (b === undefined) builders.set(k, b = new BlockBuilder(block.owner, false, via));
+        b.addFrom(block, i);
+      }
     }
     return [...builders.values()].map((b) => b.finish());
   }
@@ -100,12 +110,18 @@ export class Custody {
   cancel(owner: PeerId, seqs: readonly number[]): Map<PeerId, number[]> {
     const out = new Map<PeerId, number[]>();
     for (const [taker, m] of this.#byTaker) {
+      const bySeq = m.get(owner);
+      if (bySeq === undefined) continue;
       for (const seq of seqs) {
-        if (!m.delete(key(owner, seq))) continue;
+        let e = bySeq.get(seq);
+        if (e === undefined) continue;
+        bySeq.delete(seq);
+        for (; e !== undefined; e = e.older) this.#size--;
         let l = out.get(taker);
         if (l === undefined) out.set(taker, l = []);
         l.push(seq);
       }
+      if (bySeq.size === 0) m.delete(owner);
       if (m.size === 0) this.#byTaker.delete(taker);
     }
     return out;
@@ -114,7 +130,12 @@ export class Custody {
   /** `owner` was lost: nobody awaits its tasks any more. */
   dropOwner(owner: PeerId): void {
     for (const [taker, m] of this.#byTaker) {
-      for (const [k, e] of m) if (e.block.owner === owner) m.delete(k);
+      const bySeq = m.get(owner);
+      if (bySeq === undefined) continue;
+      for (let e of bySeq.values()) {
+        for (; e !== undefined; e = e.older!) this.#size--;
+      }
+      m.delete(owner);
       if (m.size === 0) this.#byTaker.delete(taker);
     }
   }

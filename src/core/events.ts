@@ -18,6 +18,8 @@ export type TimerName =
   | "flush"
   /** Look again whether the executor got stuck on handed tasks (see `WATCH_MS`). */
   | "watch"
+  /** Gossip a change in load held back (see `LAZY_GOSSIP_MS`). */
+  | "gossip"
   /** The periodic tick: heartbeats, failure detection, links, membership gossip. */
   | "tick";
 
@@ -105,6 +107,10 @@ export interface CoreConfig {
   shuffleMs?: number;
   /** Peers per membership sample. @default 8 */
   sampleSize?: number;
+  /** Period of the origin's heartbeat, which every peer passes on. @default 2000 */
+  beatMs?: number;
+  /** A peer with no word from the origin this long is cut off from the job, and leaves. @default 10000 */
+  originSilentMs?: number;
 }
 
 /** The defaults of {@link CoreConfig}. */
@@ -117,4 +123,6 @@ export const DEFAULT_CONFIG = {
   confirmMs: 1000,
   shuffleMs: 1000,
   sampleSize: 8,
+  beatMs: 2000,
+  originSilentMs: 10_000,
 } as const;

@@ -78,20 +78,33 @@ export type CoreMessage =
   /** The receiver heard `peer` lately (answer to a probe). */
   | { t: "vouch"; peer: PeerId }
   /** These peers were declared lost: their work runs elsewhere; never link to them again. */
-  | { t: "lost"; peers: PeerId[] };
+  | { t: "lost"; peers: PeerId[] }
+  /** The origin's heartbeat, passed on by every peer: beat `n` of the job. */
+  | { t: "beat"; n: number };
 
 /** Message types whose delivery sessions guarantee (see the module doc). */
-export const RELIABLE: ReadonlySet<CoreMessage["t"]> = new Set([
-  "steal",
-  "tasks",
-  "results",
-  "relay",
-  "done",
-  "cancel",
-  "const",
-  "constAck",
-  "stop",
-]);
+export const RELIABLE: Readonly<Record<CoreMessage["t"], boolean>> = {
+  resume: false,
+  ack: false,
+  ping: false,
+  load: false,
+  steal: true,
+  tasks: true,
+  results: true,
+  relay: true,
+  done: true,
+  started: false,
+  cancel: true,
+  const: true,
+  constAck: true,
+  stop: true,
+  peers: false,
+  prune: false,
+  probe: false,
+  vouch: false,
+  lost: false,
+  beat: false,
+};
 
 const MAX_NAME = 1024;
 /** The most peers one `peers` or `lost` message may carry. */
@@ -218,7 +231,8 @@ export function validateMessage(raw: unknown): CoreMessage {
       uint(m.got, `${m.t}.got`);
       break;
     case "load":
-      uint(m.n, "load.n");
+    case "beat":
+      uint(m.n, `${m.t}.n`);
       break;
     case "ping":
     case "steal":

@@ -24,6 +24,16 @@ export class Session {
   /** The count last acknowledged to the peer. */
   acked = 0;
 
+  /** Reliable messages ever sent (or queued): the number of the last one. */
+  get sent(): number {
+    return this.#base + this.#unacked.length;
+  }
+
+  /** Reliable messages the peer has acknowledged: those numbered up to this arrived. */
+  get delivered(): number {
+    return this.#base;
+  }
+
   /** Reliable messages not acknowledged (sent or waiting for a link). */
   get pending(): number {
     return this.#unacked.length;

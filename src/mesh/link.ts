@@ -68,8 +68,8 @@ export class Link {
    */
   #assembling: { frame: Uint8Array; filled: number } | undefined;
   #reported = false;
-  /** `performance.now()` when the last bytes arrived. */
-  #receivedAt = 0;
+  /** Chunks of bytes received so far. */
+  #received = 0;
 
   constructor(
     remote: string,
@@ -92,11 +92,11 @@ export class Link {
   }
 
   /**
-   * `performance.now()` when bytes last arrived: a peer sending a large frame is heard although
-   * no whole message has come for a while.
+   * Chunks of bytes received so far: while it grows, the peer is heard, even when a large frame
+   * keeps whole messages from arriving for a while.
    */
-  get receivedAt(): number {
-    return this.#receivedAt;
+  get received(): number {
+    return this.#received;
   }
 
   /** True once the link is closed (by either side). */
@@ -238,7 +238,7 @@ export class Link {
 
   #receive(chunk: Uint8Array): void {
     if (this.#closed) return;
-    this.#receivedAt = performance.now();
+    this.#received++;
     const a = this.#assembling;
     if (a !== undefined) {
       const part = chunk.subarray(0, a.frame.byteLength - a.filled);

@@ -113,10 +113,10 @@ export class Mesh {
     return true;
   }
 
-  /** When bytes last arrived from `id` (`performance.now()`), or undefined with no link. */
-  receivedAt(id: string): number | undefined {
+  /** Chunks of bytes received from `id` so far (see `Link.received`), or undefined if unlinked. */
+  received(id: string): number | undefined {
     const p = this.#peers.get(id);
-    return p?.up ? p.link?.receivedAt : undefined;
+    return p?.up ? p.link?.received : undefined;
   }
 
   /** Close the link to `id`, after what is queued on it has left. */

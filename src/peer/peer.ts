@@ -52,8 +52,8 @@ export class Peer {
   #claim = new Int32Array(new SharedArrayBuffer(8)); // [CLAIM_SLOT, BUSY_SLOT]
   #ready = Promise.withResolvers<boolean>();
   #timers = new Map<TimerName, ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>>();
-  /** When the last tick was handed over (links that sent bytes since then were heard). */
-  #lastTick = 0;
+  /** Chunks received from each linked peer at the last tick (see `#reportHeard`). */
+  #chunks = new Map<string, number>();
   #stopped = false;
   /** Settles when `main` settles (origin only). */
   readonly mainDone = Promise.withResolvers<MainOutcome>();
@@ -196,7 +196,7 @@ export class Peer {
       case "connect":
         this.#mesh.connect(a.peer, a.addrs).catch((err: Error) => {
           log.debug(`Cannot link to peer ${a.peer}: ${err.message}`);
-          if (this.#mesh.receivedAt(a.peer) === undefined) {
+          if (this.#mesh.received(a.peer) === undefined) {
             this.#handle({ type: "linkDown", peer: a.peer, reason: err.message });
           }
         });
@@ -227,9 +227,14 @@ export class Peer {
 
   /** Links that sent bytes since the last tick were heard, even with no whole message yet. */
   #reportHeard(): void {
-    const since = this.#lastTick;
-    this.#lastTick = performance.now();
-    const peers = this.#state.links.filter((id) => (this.#mesh.receivedAt(id) ?? 0) > since);
+    const peers: string[] = [];
+    const now = new Map<string, number>();
+    for (const id of this.#state.links) {
+      const n = this.#mesh.received(id) ?? 0;
+      if (n !== (this.#chunks.get(id) ?? 0)) peers.push(id);
+      now.set(id, n);
+    }
+    this.#chunks = now;
     if (peers.length > 0) this.#handle({ type: "heard", peers });
   }
 

@@ -42,6 +42,7 @@ export function stealCount(queued: number): number {
  * telling the mesh: crossing zero always is, otherwise only a doubling or halving.
  */
 export function worthGossiping(sent: number, now: number): boolean {
+  if (now === sent) return false;
   if ((sent === 0) !== (now === 0)) return true;
   return now >= sent * 2 || now * 2 <= sent;
 }

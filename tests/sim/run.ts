@@ -6,12 +6,16 @@
  *     bun run sim -- --ci --seeds 300 --faults     # many small grids, sizes drawn per seed
  *
  * Each run prints one line; a failing one prints what broke and the one command that replays
- * it. The last line reads `N passed, M failed`; the exit status is 1 if any failed.
+ * it. The last line reads `N passed, M failed`; the exit status is 1 if any failed. Seeds run
+ * on two threads per core (`--threads N` to choose), each seed alone on its thread, so a run
+ * is the same whatever the number of threads.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
 import process from "node:process";
+import { Worker } from "node:worker_threads";
 import { type SimOptions, type SimResult, simulate } from "./sim.ts";
 import { type WorkloadName, WORKLOADS } from "./workloads.ts";
 import { seeded } from "./rng.ts";
@@ -48,6 +52,7 @@ try {
       ci: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
+      threads: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -94,9 +99,10 @@ function replay(r: SimResult): string {
 
 let passed = 0;
 let failed = 0;
-for (let seed = first; seed < first + count; seed++) {
-  const r = simulate(optionsFor(seed));
+
+function report(r: SimResult): void {
   const m = r.metrics;
+  const seed = r.options.seed;
   if (a.json) process.stdout.write(`${JSON.stringify({ ok: r.ok, ...m, replay: replay(r) })}\n`);
   else {
     process.stdout.write(
@@ -113,5 +119,49 @@ for (let seed = first; seed < first + count; seed++) {
     process.stdout.write(`  replay: ${replay(r)}\n`);
   }
 }
+
+/** Run every seed, on `threads` worker threads, reporting in seed order. */
+async function runAll(threads: number): Promise<void> {
+  const seeds = Array.from({ length: count }, (_, i) => first + i);
+  if (threads <= 1 || a.trace) {
+    for (const seed of seeds) report(simulate(optionsFor(seed)));
+    return;
+  }
+  const done = new Map<number, SimResult>();
+  let next = 0;
+  let reported = 0;
+  const url = new URL("./worker.ts", import.meta.url);
+  await Promise.all(
+    Array.from(
+      { length: Math.min(threads, seeds.length) },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(url);
+          const feed = () => {
+            if (next >= seeds.length) {
+              void w.terminate();
+              resolve();
+              return;
+            }
+            w.postMessage(optionsFor(seeds[next++]));
+          };
+          w.on("message", (r: SimResult) => {
+            done.set(r.options.seed, r);
+            while (done.has(seeds[reported])) {
+              report(done.get(seeds[reported])!);
+              done.delete(seeds[reported++]);
+            }
+            feed();
+          });
+          w.on("error", reject);
+          feed();
+        }),
+    ),
+  );
+}
+
+// Two threads a core: seeds differ in size, and with one a core the last big one runs alone.
+const threads = int(a.threads, "threads", Math.min(count, 2 * availableParallelism()), 1);
+await runAll(threads);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);

@@ -372,7 +372,7 @@ describe("result routing", () => {
     expect(h.s.inFlight.custody).toBe(0);
   });
 
-  test("a runner linked to the owner sends it straight there, and tells the middle", () => {
+  test("a runner linked to the owner sends it straight there, then tells the middle", () => {
     const h = new Harness("T");
     h.ready();
     h.link("O");
@@ -381,7 +381,11 @@ describe("result routing", () => {
     const run = posted(h.log, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
     const out = h.batch({ done: results([run.idx0]), hungry: true, runs: 1 });
     expect(sent(out, "results", "O").length).toBe(1);
-    expect(sent(out, "done", "M")).toEqual([{
+    // The middle is told only once the owner has the result (a runner lost before that leaves
+    // the task to run again from the middle).
+    expect(sent(out, "done")).toEqual([]);
+    const acked = h.msg("O", { t: "ack", got: 1 });
+    expect(sent(acked, "done", "M")).toEqual([{
       to: "M",
       m: { t: "done", owner: "O", seqs: [1] },
       lazy: true,
@@ -455,11 +459,27 @@ describe("sessions", () => {
     expect(sent(h.msg("T", { t: "resume", got: 1 }), "tasks")).toEqual([]);
   });
 
-  test("received reliable messages are acknowledged at the end of the turn, lazily", () => {
+  test("an acknowledgement rides with the next message out", () => {
     const h = withQueued("O", [1, 2]);
     h.link("T");
     const out = h.msg("T", { t: "steal" });
+    expect(sent(out).map((s) => s.m.t)).toEqual(["tasks", "ack"]);
     expect(sent(out, "ack", "T")).toEqual([{ to: "T", m: { t: "ack", got: 1 }, lazy: true }]);
+  });
+
+  test("with nothing going back, it waits for the tick, or for 64 messages owed", () => {
+    const h = withQueued("O", [1, 2]);
+    h.link("T");
+    const r = results([]);
+    expect(sent(h.msg("T", { t: "results", r }), "ack")).toEqual([]);
+    expect(sent(h.tick(250), "ack", "T")).toEqual([{
+      to: "T",
+      m: { t: "ack", got: 1 },
+      lazy: true,
+    }]);
+    let acks: Sent[] = [];
+    for (let i = 0; i < 64; i++) acks = acks.concat(sent(h.msg("T", { t: "results", r }), "ack"));
+    expect(acks).toEqual([{ to: "T", m: { t: "ack", got: 65 }, lazy: true }]);
   });
 });
 
@@ -549,7 +569,7 @@ describe("membership", () => {
     expect(h.s.size).toBe(5);
   });
 
-  test("past maxDegree, a newcomer is pointed elsewhere and its link closed", () => {
+  test("past maxDegree, a newcomer is pointed elsewhere, and closes its link", () => {
     const h = new Harness("O", true, { maxDegree: 2 });
     h.ready();
     h.link("A");
@@ -557,8 +577,29 @@ describe("membership", () => {
     const out = h.link("C");
     expect(sent(out, "peers", "C").length).toBe(1);
     expect(sent(out, "prune", "C").length).toBe(1);
-    expect(of(out, "disconnect").map((a) => a.peer)).toEqual(["C"]);
+    expect(of(out, "disconnect")).toEqual([]); // the newcomer closes it
+    const down = h.on({ type: "linkDown", peer: "C" });
+    expect(of(down, "connect")).toEqual([]); // no failure: it was asked to
     expect(h.s.links.sort()).toEqual(["A", "B"]);
+    h.tick(5000);
+    expect(h.s.isLost("C")).toBe(false);
+  });
+
+  test("a peer asked to close a link first delivers what it must there", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("M", 1);
+    h.link("X");
+    h.msg("M", { t: "tasks", blocks: [block("O", [1])], load: 0 });
+    const run = posted(h.log, "run")[0] as Extract<ReturnType<typeof posted>[0], { t: "run" }>;
+    h.msg("X", { t: "lost", peers: ["M"] });
+    h.batch({ done: results([run.idx0]), hungry: true, runs: 1 });
+    const up = h.link("O"); // dialled to bring the result
+    expect(sent(up, "results", "O").length).toBe(1);
+    // O has links enough, and asks T to close: T waits until O has the result.
+    expect(of(h.msg("O", { t: "prune" }), "disconnect")).toEqual([]);
+    expect(of(h.msg("O", { t: "ack", got: 1 }), "disconnect").map((a) => a.peer)).toEqual(["O"]);
+    expect(h.s.links).not.toContain("O");
   });
 
   test("the job's end spreads: stop goes to every other link, then the peer leaves", () => {

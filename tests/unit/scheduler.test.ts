@@ -25,6 +25,8 @@ describe("steal policy", () => {
   );
 
   test.each([
+    [0, 0, false],
+    [3, 3, false],
     [0, 1, true],
     [5, 0, true],
     [4, 7, false],

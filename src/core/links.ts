@@ -1,0 +1,721 @@
+/**
+ * The links of a peer's state machine: which peers it links to, what it knows of the others,
+ * whether they are alive, and the delivery of messages to them.
+ *
+ * - **Links.** A peer dials half of `degree` links itself, to peers picked at random from those
+ *   it knows, and accepts links from others until it has `maxDegree`, turning strangers away
+ *   past that with a sample of peers to try instead; so links average `degree` and stay near
+ *   `maxDegree` however large the grid. Peers learn of each other by gossiping samples of the
+ *   peers they know (itself included) with one random neighbour now and then.
+ * - **Delivery.** Reliable messages go through a session per peer (`session.ts`) and survive a
+ *   broken link; acknowledgements ride with other traffic.
+ * - **Failures.** A link that breaks, or stays silent past `silentMs`, makes its peer a
+ *   suspect: the peer is dialled again and a few neighbours are asked whether they still hear
+ *   it (`probe`); one heard by none within `confirmMs` is declared lost, and the word spreads.
+ *   A lost peer is never linked again; one that comes back is told so. The origin's heartbeat
+ *   reaches every peer; a peer cut off from it leaves.
+ *
+ * What losing or linking a peer means for the work is the owner's business, told through
+ * {@link LinkHooks}.
+ *
+ * @module
+ */
+import { AddressBook } from "./address-book.ts";
+import type { Core } from "./context.ts";
+import { type CoreMessage, type PeerAddrs, type PeerId, RELIABLE } from "./messages.ts";
+import { Session } from "./session.ts";
+
+/** Reliable messages received past which an acknowledgement goes without waiting. */
+const ACK_EVERY = 64;
+/**
+ * Reliable messages received from which an acknowledgement rides with the next frame out. More
+ * than one was measured slower in the simulator: the sender keeps more, and sends more again.
+ */
+const ACK_RIDE = 1;
+/** Bytes of payload from which a message is acknowledged at once (see `#ackNow`). */
+const LARGE_MESSAGE = 64 * 1024;
+/** Links a peer passes the word of a lost peer to (see `declareLost`). */
+const LOST_FANOUT = 4;
+/** Neighbours asked whether they still hear a suspect. */
+const PROBES = 3;
+/** A peer that turned us away is not dialled again for membership for this long. */
+const PRUNE_BACKOFF_MS = 10_000;
+/** A dial with no answer this long counts as failed. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** What a peer's links tell the rest of its state machine. */
+export interface LinkHooks {
+  /** A link to `id` is up for use: give it what it should have (constants, held results). */
+  linked(id: PeerId, load: number): void;
+  /** The link to `id` went away (the peer may be fine): forget its load, a steal in flight. */
+  unlinked(id: PeerId): void;
+  /** `id` closed its link on purpose: a steal asked of it will not be answered soon. */
+  pruned(id: PeerId): void;
+  /** `id` was declared lost: queue again what it held, drop what it owned. Returns the tasks
+   * queued again. */
+  lost(id: PeerId): number;
+  /** `id` acknowledged the reliable messages numbered up to `delivered`. */
+  delivered(id: PeerId, delivered: number): void;
+  /** Whether the link to `id` carries unfinished work (it is not to be pruned). */
+  busy(id: PeerId): boolean;
+  /** Whether results wait for a link to `id` (keep dialling it). */
+  awaited(id: PeerId): boolean;
+  /** Links changed: look for work. */
+  pump(): void;
+}
+
+/** What this peer knows of a peer it is, was or wants to be linked to. */
+interface PeerInfo {
+  linked: boolean;
+  origin: boolean;
+  session: Session | undefined;
+  /** Last time a message came from it, or went to it (for heartbeats). */
+  heard: number;
+  sent: number;
+  /** Since when it is unreachable (its link broke); undefined while fine. */
+  suspect: number | undefined;
+  /** Last time a neighbour said it still hears it, and when we last asked. */
+  vouched: number;
+  probed: number;
+  /** When a dial to it was asked for, while no answer came. */
+  connecting: number | undefined;
+  /** When it turned us away (it has links enough). */
+  pruned: number | undefined;
+  /** When this side asked it to close the link (we have links enough); it closes it. */
+  pruning: number | undefined;
+  /** It asked this side to close the link that is up now (see `#closeIfPruned`). */
+  closeAsked: boolean;
+  /** Whether this side asked for the link (see `#fill`). */
+  outbound: boolean;
+}
+
+/** The links of one peer (see the module doc). */
+export class Links {
+  readonly #c: Core;
+  #hooks!: LinkHooks;
+  /** Address book: every live peer heard of (not lost), with its addresses. */
+  #known = new AddressBook();
+  #peers = new Map<PeerId, PeerInfo>();
+  /** The peers linked now (a view of `#peers`). */
+  #linked = new Map<PeerId, PeerInfo>();
+  #lost = new Set<PeerId>();
+  /** The origin's id, once heard of (from its link, or gossiped). */
+  #originId: PeerId | undefined;
+  /** Links this side asked for. */
+  #outCount = 0;
+  #everLinked = false;
+  #ackDue = new Set<PeerId>();
+  /**
+   * Peers owed many acknowledgements, or that sent a large message: acknowledged at the end of
+   * the turn, so that they can let go of what they keep (a sender keeps what is unacknowledged).
+   */
+  #ackNow = new Set<PeerId>();
+  /** Peers declared lost this turn, by the link to tell (see `declareLost`). */
+  #lostOut = new Map<PeerId, PeerId[]>();
+  #lastShuffle = 0;
+  #lastTick = 0;
+  #lastSize = 1;
+  /** The origin's last heartbeat heard (or sent, on the origin), and when. */
+  #beat = 0;
+  #beatAt = 0;
+
+  constructor(core: Core) {
+    this.#c = core;
+    if (core.origin) this.#originId = core.id;
+  }
+
+  /** Connect the links to the rest of the state machine. */
+  attach(hooks: LinkHooks): void {
+    this.#hooks = hooks;
+  }
+
+  /** Live peers this peer knows of, itself included. */
+  get size(): number {
+    return this.#known.size + 1;
+  }
+
+  /** Peers linked now (do not change the array: it is kept until links change). */
+  get links(): readonly PeerId[] {
+    return this.#linkIds ??= [...this.#linked.keys()];
+  }
+
+  #linkIds: PeerId[] | undefined;
+
+  /** Whether `id` is linked now. */
+  isLinked(id: PeerId): boolean {
+    return this.#linked.has(id);
+  }
+
+  /** Whether there is a session with `id` (it was linked once and is not lost). */
+  hasSession(id: PeerId): boolean {
+    return this.#peers.get(id)?.session !== undefined;
+  }
+
+  /** The number of the last reliable message sent (or queued) to `id`. */
+  sentCount(id: PeerId): number {
+    return this.#peers.get(id)?.session?.sent ?? 0;
+  }
+
+  /** Whether `id` was declared lost. */
+  isLost(id: PeerId): boolean {
+    return this.#lost.has(id);
+  }
+
+  /** The linked peers with a session, in the order they were first met. */
+  linkedInOrder(): PeerId[] {
+    const out: PeerId[] = [];
+    for (const [id, p] of this.#peers) if (p.linked && p.session !== undefined) out.push(id);
+    return out;
+  }
+
+  /** For debugging: sessions with messages waiting, or with no link. */
+  debug(): Record<string, unknown> {
+    const sessions: Record<string, unknown> = {};
+    for (const [id, p] of this.#peers) {
+      if (p.session !== undefined && (p.session.pending > 0 || !p.linked)) {
+        sessions[id] = { linked: p.linked, pending: p.session.pending, suspect: p.suspect };
+      }
+    }
+    return { links: this.#linked.size, sessions };
+  }
+
+  // ---- sending ----
+
+  /**
+   * Send to a peer. Reliable messages go into its session, and out when a link is up (a dial
+   * is asked for if none is); others go only on a link that is up. False when the message
+   * cannot go at all: the peer is lost, or was never linked (no session) for a reliable one.
+   */
+  send(to: PeerId, message: CoreMessage, lazy = false): boolean {
+    const p = this.#peers.get(to);
+    if (p === undefined) return false;
+    if (RELIABLE[message.t]) {
+      if (p.session === undefined) return false;
+      if (!p.session.send(message)) {
+        if (!p.linked) this.connect(to, p);
+        return true;
+      }
+    } else if (!p.linked) {
+      return false;
+    }
+    this.#emit(to, p, message, lazy);
+    return true;
+  }
+
+  /** Send `message` on every link (but `except`'s). */
+  broadcast(message: CoreMessage, lazy = false, except?: PeerId): void {
+    for (const [id, p] of this.#linked) if (id !== except) this.#emit(id, p, message, lazy);
+  }
+
+  #emit(to: PeerId, p: PeerInfo, message: CoreMessage, lazy: boolean): void {
+    const c = this.#c;
+    p.sent = c.now;
+    c.stats.sent[message.t] = (c.stats.sent[message.t] ?? 0) + 1;
+    c.out.push({ type: "send", to, message, lazy });
+    // A frame leaves now anyway: what the peer is owed rides along once it adds up (see
+    // `flushAcks`).
+    const s = p.session;
+    if (!lazy && s !== undefined && s.received - s.acked >= ACK_RIDE) this.#ack(to, p);
+  }
+
+  #ack(to: PeerId, p: PeerInfo): void {
+    const s = p.session!;
+    s.acked = s.received;
+    const c = this.#c;
+    c.stats.sent.ack = (c.stats.sent.ack ?? 0) + 1;
+    c.out.push({ type: "send", to, message: { t: "ack", got: s.received }, lazy: true });
+  }
+
+  /** Send the word of the peers declared lost this turn. */
+  flushLost(): void {
+    if (this.#lostOut.size === 0) return;
+    for (const [n, peers] of this.#lostOut) {
+      const p = this.#linked.get(n);
+      if (p !== undefined) this.#emit(n, p, { t: "lost", peers }, false);
+    }
+    this.#lostOut.clear();
+  }
+
+  /**
+   * Acknowledge what arrived, without a frame of its own when that can wait: an ack rides
+   * with the next frame to the peer (see `#emit`), goes at the end of the turn once ACK_EVERY
+   * messages are owed or a large one came, and at the latest with the next tick (`all`).
+   */
+  flushAcks(all = false): void {
+    const due = all ? this.#ackDue : this.#ackNow;
+    if (due.size === 0) return;
+    for (const id of due) {
+      const p = this.#linked.get(id);
+      if (p?.session?.owesAck) this.#ack(id, p);
+      this.#ackDue.delete(id);
+    }
+    this.#ackNow.clear();
+  }
+
+  // ---- what arrives ----
+
+  /**
+   * A message arrived from `from`: false if it is to be ignored (the link is gone, or the
+   * peer lost); otherwise it is counted, and the caller acts on it.
+   */
+  accept(from: PeerId, m: CoreMessage): boolean {
+    const p = this.#peers.get(from);
+    if (p === undefined || !p.linked || this.#lost.has(from)) return false;
+    p.heard = this.#c.now;
+    if (RELIABLE[m.t]) {
+      const s = p.session!;
+      s.received++;
+      this.#ackDue.add(from);
+      if (s.received - s.acked >= ACK_EVERY || largeMessage(m)) this.#ackNow.add(from);
+      this.#c.arm("flush", 0);
+    }
+    return true;
+  }
+
+  /** Bytes came from these peers (a large frame on its way): they are alive. */
+  heard(peers: readonly PeerId[]): void {
+    for (const id of peers) {
+      const p = this.#linked.get(id);
+      if (p !== undefined) p.heard = this.#c.now;
+    }
+  }
+
+  /** A message of the links' own (sessions, membership, failures) from `from`. */
+  onMessage(from: PeerId, m: CoreMessage): void {
+    const c = this.#c;
+    const p = this.#peers.get(from)!;
+    switch (m.t) {
+      case "resume":
+        for (const msg of p.session!.resume(m.got)) this.#emit(from, p, msg, false);
+        this.#hooks.delivered(from, p.session!.delivered);
+        this.#closeIfPruned(from, p);
+        break;
+      case "ack":
+        p.session!.ack(m.got);
+        this.#hooks.delivered(from, p.session!.delivered);
+        this.#closeIfPruned(from, p);
+        break;
+      case "peers":
+        this.#originId ??= m.origin;
+        this.#learn(m.peers);
+        if (!m.reply) this.#emit(from, p, this.#peersMessage(from, true), true);
+        this.#fill();
+        break;
+      case "prune":
+        // The peer has links enough: this side closes the link, once what it must deliver
+        // there has arrived (see `#closeIfPruned`).
+        p.pruned = c.now;
+        p.closeAsked = true;
+        this.#hooks.pruned(from);
+        this.#closeIfPruned(from, p);
+        break;
+      case "probe": {
+        const q = this.#peers.get(m.peer);
+        if (q?.linked && c.now - q.heard < c.cfg.heartbeatMs * 2) {
+          this.#emit(from, p, { t: "vouch", peer: m.peer }, false);
+        }
+        break;
+      }
+      case "vouch": {
+        const q = this.#peers.get(m.peer);
+        if (q?.suspect !== undefined) q.vouched = c.now;
+        break;
+      }
+      case "beat":
+        if (m.n <= this.#beat) break;
+        this.#beat = m.n;
+        this.#beatAt = c.now;
+        this.broadcast(m, false, from);
+        break;
+      case "lost":
+        for (const id of m.peers) {
+          if (id === c.id) {
+            c.leave(
+              false,
+              "the grid declared this peer lost (it was unreachable); its work runs elsewhere",
+            );
+            return;
+          }
+          this.declareLost(id, `the word from ${from}`, from);
+          if (c.left) return;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- links up and down ----
+
+  #peer(id: PeerId): PeerInfo {
+    let p = this.#peers.get(id);
+    if (p === undefined) {
+      const now = this.#c.now;
+      p = {
+        linked: false,
+        origin: false,
+        session: undefined,
+        heard: now,
+        sent: now,
+        suspect: undefined,
+        vouched: 0,
+        probed: 0,
+        connecting: undefined,
+        pruned: undefined,
+        pruning: undefined,
+        closeAsked: false,
+        outbound: false,
+      };
+      this.#peers.set(id, p);
+    }
+    return p;
+  }
+
+  /** Ask for a link to `id`, unless one is up or being made, or it is lost. */
+  connect(id: PeerId, p = this.#peer(id)): void {
+    const c = this.#c;
+    if (p.linked || this.#lost.has(id) || id === c.id) return;
+    if (p.connecting !== undefined && c.now - p.connecting < CONNECT_TIMEOUT_MS) return;
+    p.connecting = c.now;
+    c.out.push({ type: "connect", peer: id, addrs: this.#known.get(id) });
+  }
+
+  linkUp(id: PeerId, origin: boolean, addrs: string[], load: number): void {
+    const c = this.#c;
+    if (this.#lost.has(id)) {
+      // A peer declared lost that comes back is told so, and not linked again.
+      c.out.push({ type: "send", to: id, message: { t: "lost", peers: [id] }, lazy: false });
+      c.out.push({ type: "disconnect", peer: id });
+      return;
+    }
+    const p = this.#peer(id);
+    if (p.linked) return;
+    p.linked = true;
+    this.#linked.set(id, p);
+    this.#linkIds = undefined;
+    p.outbound = p.connecting !== undefined;
+    if (p.outbound) this.#outCount++;
+    p.origin = origin;
+    if (origin) this.#originId = id;
+    p.heard = c.now;
+    p.suspect = undefined;
+    p.connecting = undefined;
+    this.#everLinked = true;
+    this.#known.add(id, addrs);
+    const s = p.session ??= new Session();
+    // First on every link: how much of the peer's traffic arrived, so it sends the rest.
+    this.#emit(id, p, { t: "resume", got: s.received }, false);
+    s.linkUp();
+    // A peer met before may have work or results on their way here: only strangers are
+    // turned away (`#pruneOne` closes idle links later if there are too many).
+    const stranger = s.sent === 0 && s.received === 0;
+    if (!p.outbound && this.#linked.size - this.#pruning() > c.cfg.maxDegree && stranger) {
+      // Links enough: point the newcomer at others, and close this one.
+      this.#emit(id, p, this.#peersMessage(id, true), false);
+      this.#prune(id, p);
+      this.#sizeChanged();
+      return;
+    }
+    this.#emit(id, p, this.#peersMessage(id, true), true);
+    this.#hooks.linked(id, load);
+    this.#sizeChanged();
+    c.log("debug", `peer ${id} joined (${this.size} peers)`);
+    if (load > 0) this.#hooks.pump();
+  }
+
+  /**
+   * Ask `id` to close the link (this side has links enough). The peer closes it once what it
+   * must deliver here has arrived, so a peer that dialled in to bring results is never turned
+   * away empty-handed; one that does not close within CONNECT_TIMEOUT_MS is closed on.
+   */
+  #prune(id: PeerId, p: PeerInfo): void {
+    this.#emit(id, p, { t: "prune" }, false);
+    p.pruning = this.#c.now;
+  }
+
+  /** Close a link the peer asked us to, once nothing we must deliver there waits. */
+  #closeIfPruned(id: PeerId, p: PeerInfo): void {
+    if (!p.closeAsked || !p.linked || p.session?.urgent) return;
+    this.#c.out.push({ type: "disconnect", peer: id });
+    this.#unlink(id, p);
+  }
+
+  #unlink(id: PeerId, p: PeerInfo): void {
+    if (p.linked) {
+      this.#linked.delete(id);
+      this.#linkIds = undefined;
+      if (p.outbound) this.#outCount--;
+    }
+    p.linked = false;
+    p.outbound = false;
+    p.connecting = undefined;
+    p.pruning = undefined;
+    p.closeAsked = false;
+    p.session?.linkDown();
+    this.#ackDue.delete(id);
+    this.#hooks.unlinked(id);
+  }
+
+  linkDown(id: PeerId, reason?: string): void {
+    const p = this.#peers.get(id);
+    if (p === undefined || this.#lost.has(id)) return;
+    const wasLinked = p.linked;
+    const asked = p.pruning !== undefined;
+    this.#unlink(id, p);
+    if (asked) return; // it closed the link this side asked it to close
+    if (!wasLinked) {
+      // A dial that failed: a suspect stays one (the tick decides); others are retried when
+      // something waits for them.
+      return;
+    }
+    if (p.pruned !== undefined && this.#c.now - p.pruned < PRUNE_BACKOFF_MS) {
+      if (p.session?.urgent) this.connect(id, p);
+      this.#hooks.pump();
+      return;
+    }
+    this.#suspect(id, p, reason ?? "its link closed");
+    this.#hooks.pump();
+  }
+
+  /** `id` became unreachable: try to link again, and ask neighbours whether they hear it. */
+  #suspect(id: PeerId, p: PeerInfo, why: string): void {
+    if (p.suspect === undefined) {
+      p.suspect = this.#c.now;
+      this.#c.log("debug", `peer ${id} unreachable (${why})`);
+    }
+    this.#probe(id, p);
+    this.connect(id, p);
+  }
+
+  #probe(id: PeerId, p: PeerInfo): void {
+    p.probed = this.#c.now;
+    const asked = this.#c.pick(this.links.filter((n) => n !== id), PROBES);
+    for (const n of asked) this.#emit(n, this.#peers.get(n)!, { t: "probe", peer: id }, false);
+  }
+
+  /**
+   * Declare `id` lost: what it held runs again, what it owned is dropped, nobody links to it
+   * again, and the word spreads.
+   * @param from the peer that told us (we pass the word to a few links); none when this peer
+   *   found it out itself (it tells every link)
+   */
+  declareLost(id: PeerId, why: string, from?: PeerId): void {
+    const c = this.#c;
+    if (id === c.id || this.#lost.has(id)) return;
+    this.#lost.add(id);
+    this.#known.delete(id);
+    const p = this.#peers.get(id);
+    if (p !== undefined) {
+      if (p.linked) c.out.push({ type: "disconnect", peer: id });
+      this.#unlink(id, p);
+      this.#peers.delete(id);
+    }
+    if (id === this.#originId) {
+      c.log("error", `the origin ${id} was lost (${why}): the job cannot go on`);
+      c.leave(false, `the origin ${id} left the grid`);
+      return;
+    }
+    const requeued = this.#hooks.lost(id);
+    c.log(
+      "info",
+      `peer ${id} lost (${why})${requeued > 0 ? `; ${requeued} of its tasks run elsewhere` : ""}`,
+    );
+    // Whoever found it out tells every link (among them, most of the lost peer's other
+    // neighbours: the peers that gave it work); the word then spreads as a rumour, each peer
+    // passing it to a few links, which reaches a grid of any size in a few hops without a
+    // flood's N × degree messages. Peers that miss it still learn it when they try to link.
+    // The words of one turn go together, one message per link.
+    const to = from === undefined
+      ? [...this.#linked.keys()]
+      : c.pick(this.links.filter((n) => n !== from), LOST_FANOUT);
+    for (const n of to) {
+      let l = this.#lostOut.get(n);
+      if (l === undefined) this.#lostOut.set(n, l = []);
+      l.push(id);
+    }
+    if (to.length > 0) c.arm("flush", 0);
+    this.#sizeChanged();
+    this.#hooks.pump();
+  }
+
+  #sizeChanged(): void {
+    const n = this.size;
+    if (n === this.#lastSize) return;
+    this.#lastSize = n;
+    this.#c.post({ t: "size", n });
+    this.#c.out.push({ type: "size", n });
+  }
+
+  // ---- membership ----
+
+  /** Remember peers gossiped to us. */
+  #learn(peers: PeerAddrs[]): void {
+    let added = false;
+    for (const [id, addrs] of peers) {
+      if (id === this.#c.id || this.#lost.has(id)) continue;
+      if (this.#known.add(id, addrs)) added = true;
+    }
+    if (added) this.#sizeChanged();
+  }
+
+  #peersMessage(to: PeerId, reply: boolean): CoreMessage {
+    const peers = this.#sample(to);
+    return this.#originId === undefined
+      ? { t: "peers", peers, reply }
+      : { t: "peers", peers, reply, origin: this.#originId };
+  }
+
+  /** A random sample of the peers this one knows (itself first), for `to`. */
+  #sample(to: PeerId): PeerAddrs[] {
+    const c = this.#c;
+    return [[c.id, c.addrs], ...this.#known.sample(c.cfg.sampleSize, c.random, to)];
+  }
+
+  /** Dial known peers until this side has asked for half of `degree` links. */
+  #fill(): void {
+    const c = this.#c;
+    let want = Math.ceil(c.cfg.degree / 2) - this.#outCount;
+    if (want <= 0) return;
+    for (const p of this.#peers.values()) {
+      if (p.connecting !== undefined && c.now - p.connecting < CONNECT_TIMEOUT_MS) want--;
+    }
+    if (want <= 0) return;
+    const eligible = (id: PeerId) => {
+      const p = this.#peers.get(id);
+      if (p === undefined) return true;
+      if (p.linked || p.suspect !== undefined || p.connecting !== undefined) return false;
+      return p.pruned === undefined || c.now - p.pruned >= PRUNE_BACKOFF_MS;
+    };
+    for (const id of this.#known.pick(want, c.random, eligible)) this.connect(id);
+  }
+
+  /** The periodic tick: heartbeats, silent links, suspects, links wanted, gossip. */
+  tick(): void {
+    const c = this.#c;
+    const now = c.now;
+    const { silentMs, heartbeatMs, confirmMs } = c.cfg;
+    // A tick this late means this peer itself was frozen (a long pause, a stopped process):
+    // the silence it would see is its own, so it judges nobody by it this time.
+    const late = this.#lastTick > 0 && now - this.#lastTick > silentMs / 2;
+    this.#lastTick = now;
+    this.flushAcks(true);
+    const lost: PeerId[] = [];
+    for (const [id, p] of this.#peers) {
+      if (p.linked) {
+        if (late) p.heard = Math.max(p.heard, now - heartbeatMs);
+        if (p.pruning !== undefined && now - p.pruning >= CONNECT_TIMEOUT_MS) {
+          c.out.push({ type: "disconnect", peer: id }); // asked to close it, and did not
+          this.#unlink(id, p);
+        } else if (now - p.heard >= silentMs) {
+          c.out.push({ type: "disconnect", peer: id });
+          this.#unlink(id, p);
+          this.#suspect(id, p, `silent for ${now - p.heard} ms`);
+        } else if (now - p.sent >= heartbeatMs) {
+          this.#emit(id, p, { t: "ping" }, false);
+        }
+      } else if (p.suspect !== undefined) {
+        if (late) p.probed = Math.max(p.probed, now - confirmMs / 2);
+        if (now - p.probed < confirmMs) continue;
+        if (p.vouched >= p.probed) {
+          // Others still hear it: keep trying, and ask again.
+          this.#probe(id, p);
+          this.connect(id, p);
+        } else {
+          lost.push(id);
+        }
+      } else if (p.session?.urgent || this.#hooks.awaited(id)) {
+        this.connect(id, p);
+      }
+    }
+    for (const id of lost) {
+      this.declareLost(id, `unreachable for ${now - this.#peers.get(id)!.suspect!} ms`);
+      if (c.left) return;
+    }
+    if (this.#linked.size - this.#pruning() > c.cfg.maxDegree) this.#pruneOne();
+    this.#fill();
+    if (now - this.#lastShuffle >= c.cfg.shuffleMs && this.#linked.size > 0) {
+      this.#lastShuffle = now;
+      const [to] = c.pick(this.links, 1);
+      this.#emit(to, this.#peers.get(to)!, this.#peersMessage(to, false), true);
+    }
+    if (!c.origin && this.#everLinked && this.#linked.size === 0 && !this.#anyHope()) {
+      c.leave(false, "lost its links to every peer of the grid");
+      return;
+    }
+    this.#heartbeat(late);
+    if (c.left) return;
+    c.arm("tick", c.cfg.tickMs);
+  }
+
+  /**
+   * The origin's heartbeat: the origin sends one every `beatMs` and every peer passes each new
+   * one to its other links, so it reaches the whole grid however far from the origin. A peer
+   * that hears none for `originSilentMs` is cut off from the job (its part of the grid lost
+   * every way to the origin), and leaves; its work runs again on the origin's side.
+   */
+  #heartbeat(late: boolean): void {
+    const c = this.#c;
+    const now = c.now;
+    if (c.origin) {
+      if (now - this.#beatAt < c.cfg.beatMs) return;
+      this.#beat++;
+      this.#beatAt = now;
+      this.broadcast({ t: "beat", n: this.#beat });
+      return;
+    }
+    if (!this.#everLinked) return;
+    if (this.#beatAt === 0 || late) this.#beatAt = Math.max(this.#beatAt, now - c.cfg.beatMs);
+    if (now - this.#beatAt >= c.cfg.originSilentMs) {
+      c.leave(
+        false,
+        `no word from the origin for ${Math.round(now - this.#beatAt)} ms: this peer is cut off ` +
+          "from the job",
+      );
+    }
+  }
+
+  /** Links this side asked the peer to close, not closed yet. */
+  #pruning(): number {
+    let n = 0;
+    for (const p of this.#linked.values()) if (p.pruning !== undefined) n++;
+    return n;
+  }
+
+  /** Whether a link may still come: a dial in flight, or a suspect not yet decided. */
+  #anyHope(): boolean {
+    for (const p of this.#peers.values()) {
+      if (p.connecting !== undefined || p.suspect !== undefined) return true;
+    }
+    return false;
+  }
+
+  /** Close one link that carries nothing unfinished (over `maxDegree`). */
+  #pruneOne(): void {
+    for (const id of this.#c.pick(this.links, this.#linked.size)) {
+      const p = this.#peers.get(id)!;
+      if (p.pruning !== undefined || p.origin || p.session?.urgent || this.#hooks.busy(id)) {
+        continue;
+      }
+      this.#prune(id, p);
+      return;
+    }
+  }
+}
+
+/** Whether `m` carries a large payload (acknowledged at once, see `Links.accept`). */
+function largeMessage(m: CoreMessage): boolean {
+  switch (m.t) {
+    case "tasks": {
+      let n = 0;
+      for (const b of m.blocks) n += b.data.byteLength;
+      return n >= LARGE_MESSAGE;
+    }
+    case "results":
+    case "relay":
+      return m.r.data.byteLength >= LARGE_MESSAGE;
+    case "const":
+      return m.entries.some(([, v]) => v.byteLength >= LARGE_MESSAGE);
+    default:
+      return false;
+  }
+}

@@ -21,7 +21,8 @@ import { type WorkloadName, WORKLOADS } from "./workloads.ts";
 import { seeded } from "./rng.ts";
 
 const USAGE = `usage: bun run sim -- [--seed N] [--seeds K] [--peers N] [--tasks N]
-       [--workload ${WORKLOADS.join("|")}] [--faults] [--kill FRACTION] [--ci] [--json] [--trace]`;
+       [--workload ${WORKLOADS.join("|")}] [--faults] [--kill FRACTION] [--joiners N]
+       [--no-replace] [--warmup MS] [--ci] [--json] [--trace] [--threads N]`;
 
 function fail(message: string): never {
   process.stderr.write(`sim: error: ${message}\n${USAGE}\n`);
@@ -49,6 +50,9 @@ try {
       workload: { type: "string" },
       faults: { type: "boolean", default: false },
       kill: { type: "string" },
+      joiners: { type: "string" },
+      warmup: { type: "string" },
+      "no-replace": { type: "boolean", default: false },
       ci: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
@@ -87,14 +91,27 @@ function optionsFor(seed: number): SimOptions {
     if (a.tasks === undefined) tasks = 200 + Math.floor(r() * 1800);
     workload ??= WORKLOADS[Math.floor(r() * WORKLOADS.length)];
   }
-  return { seed, peers, tasks, workload, faults: a.faults, killFraction: kill, trace: a.trace };
+  return {
+    seed,
+    peers,
+    tasks,
+    workload,
+    faults: a.faults,
+    killFraction: kill,
+    joiners: int(a.joiners, "joiners", 0),
+    warmupMs: int(a.warmup, "warmup", 0),
+    replace: a["no-replace"] ? false : undefined,
+    trace: a.trace,
+  };
 }
 
 function replay(r: SimResult): string {
   const o = r.options;
   return `bun run sim -- --seed ${o.seed} --peers ${o.peers} --tasks ${o.tasks} ` +
     `--workload ${o.workload}${o.faults ? " --faults" : ""}` +
-    `${o.killFraction !== undefined ? ` --kill ${o.killFraction}` : ""}`;
+    `${o.killFraction !== undefined ? ` --kill ${o.killFraction}` : ""}` +
+    `${o.joiners ? ` --joiners ${o.joiners}` : ""}${o.replace === false ? " --no-replace" : ""}` +
+    `${o.warmupMs ? ` --warmup ${o.warmupMs}` : ""}`;
 }
 
 let passed = 0;

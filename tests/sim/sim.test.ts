@@ -3,6 +3,8 @@
  * and the invariants catch what they claim to (a result lost, a value wrong).
  */
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { simulate } from "./sim.ts";
 import { WORKLOADS } from "./workloads.ts";
 
@@ -13,6 +15,31 @@ describe("simulator", () => {
     const strip = (m: typeof a.metrics) => ({ ...m, wallMs: 0 });
     expect(strip(b.metrics)).toEqual(strip(a.metrics));
     expect(b.violations).toEqual(a.violations);
+  });
+
+  test("a seed gives the same run on Deno as on Bun", () => {
+    const root = join(import.meta.dir, "..", "..");
+    const args = ["run", "-A", "tests/sim/run.ts", "--seed", "11", "--seeds", "3", "--faults"];
+    const r = spawnSync(join(root, "node_modules", ".bin", "deno"), [...args, "--ci", "--json"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    const deno = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => {
+      const { wallMs: _, replay: __, ok: ___, ...m } = JSON.parse(l);
+      return m;
+    });
+    expect(deno.length).toBe(3);
+    const bun = deno.map((m) => {
+      const { wallMs: _, ...rest } = simulate({
+        seed: 11 + deno.indexOf(m),
+        peers: m.peers,
+        tasks: m.tasks,
+        workload: m.workload,
+        faults: true,
+      }).metrics;
+      return rest;
+    });
+    expect(deno).toEqual(bun);
   });
 
   test.each(WORKLOADS.map((w) => [w]))("%s on 8 peers keeps every invariant", (workload) => {

@@ -37,8 +37,17 @@ export interface SimOptions {
   workload?: WorkloadName;
   /** Inject faults (kills, hangs, resets, partitions) and joins mid-job. */
   faults?: boolean;
-  /** Kill this fraction of the peers mid-job (with `faults`; default: a few, by seed). */
+  /**
+   * Kill this fraction of the peers mid-job (with `faults`, among the other faults; alone,
+   * the only fault). By default `faults` kills a few, by seed.
+   */
   killFraction?: number;
+  /** Peers that join during the job (besides those `faults` adds). */
+  joiners?: number;
+  /** Replace a peer killed or gone, as the launcher does. @default true with `faults` */
+  replace?: boolean;
+  /** Start `main` this many simulated ms after the start (the grid is up), not at once. */
+  warmupMs?: number;
   /** One-way latency and its jitter, in ms. @default 0.2, 0.2 */
   latencyMs?: number;
   jitterMs?: number;
@@ -79,7 +88,10 @@ export interface SimMetrics {
   byType: Record<string, number>;
   /** Steal requests that brought work, of all sent. */
   stealSuccess: number;
-  /** For peers that joined mid-job: ms from start until their first task, median and max. */
+  /**
+   * For peers that joined mid-job: ms from being up (executor ready, dialling in) until their
+   * first task, median and max.
+   */
   joinFirstTaskMs: { median: number; max: number; n: number };
   killed: number;
   declaredLost: number;
@@ -180,12 +192,22 @@ export function simulate(options: SimOptions): SimResult {
 }
 
 class Sim {
-  readonly o: Required<Omit<SimOptions, "workload" | "core" | "killFraction" | "sabotage">> & {
-    sabotage: SimOptions["sabotage"];
-    workload: WorkloadName;
-    core: NonNullable<SimOptions["core"]>;
-    killFraction: number | undefined;
-  };
+  readonly o:
+    & Required<
+      Omit<
+        SimOptions,
+        "workload" | "core" | "killFraction" | "sabotage" | "joiners" | "replace" | "warmupMs"
+      >
+    >
+    & {
+      joiners: number;
+      replace: boolean;
+      warmupMs: number;
+      sabotage: SimOptions["sabotage"];
+      workload: WorkloadName;
+      core: NonNullable<SimOptions["core"]>;
+      killFraction: number | undefined;
+    };
   #q = new EventQueue<{ peer: SimPeer | undefined; fn: () => void }>();
   now = 0;
   #random: () => number;
@@ -228,6 +250,9 @@ class Sim {
       workload,
       faults: options.faults ?? false,
       killFraction: options.killFraction,
+      joiners: options.joiners ?? 0,
+      replace: options.replace ?? options.faults ?? false,
+      warmupMs: options.warmupMs ?? 0,
       latencyMs: options.latencyMs ?? 0.2,
       jitterMs: options.jitterMs ?? 0.2,
       bandwidth: options.bandwidth ?? 125_000,
@@ -258,9 +283,14 @@ class Sim {
   #turnEnd: { peer: SimPeer; fn: () => void }[] = [];
 
   run(): void {
-    const limit = 60_000 + this.#estimate * 20;
+    const limit = 60_000 + this.o.warmupMs + this.#estimate * 20;
     this.#startPeers();
     if (this.o.faults) this.#scheduleFaults();
+    else if (this.o.killFraction !== undefined) this.#scheduleKills(this.#random);
+    for (let i = 0; i < this.o.joiners; i++) {
+      const at = this.o.warmupMs + 100 + this.#random() * this.#estimate * 0.5;
+      this.at(at, undefined, () => this.#join(50 + this.#random() * 250));
+    }
     this.at(0, undefined, () => this.#sample());
     for (;;) {
       const e = this.#q.pop();
@@ -355,13 +385,17 @@ class Sim {
       peer.readyAt = this.now;
       this.#core(peer, { type: "ready" });
       if (peer.origin) {
-        this.#mainStart = this.now;
-        peer.exec.runMain(this.#workload.main, [], (ok, value) => {
-          this.#mainEnd = this.now;
-          this.#mainOk = ok;
-          this.#mainValue = value;
-          // The job is over: the origin tells the grid, as the launcher does.
-          this.at(this.now, peer, () => this.#core(peer, { type: "stop" }));
+        // `main` starts at once, as the launcher starts it, or after the grid is up (as a job
+        // that measures does with grid.waitForPeers()).
+        this.at(Math.max(this.now, this.o.warmupMs), peer, () => {
+          this.#mainStart = this.now;
+          peer.exec.runMain(this.#workload.main, [], (ok, value) => {
+            this.#mainEnd = this.now;
+            this.#mainOk = ok;
+            this.#mainValue = value;
+            // The job is over: the origin tells the grid, as the launcher does.
+            this.at(this.now, peer, () => this.#core(peer, { type: "stop" }));
+          });
         });
         return;
       }
@@ -454,7 +488,7 @@ class Sim {
     // Its connections close after what it queued (a clean exit).
     for (const id of [...peer.conns.keys()]) this.#close(peer.id, id);
     // A peer that leaves before the job ends is replaced, as the launcher does.
-    if (!ok && this.#mainEnd === undefined && this.o.faults) this.#join(50 + this.#random() * 200);
+    if (!ok && this.#mainEnd === undefined && this.o.replace) this.#join(50 + this.#random() * 200);
   }
 
   #join(delay: number): void {
@@ -673,16 +707,14 @@ class Sim {
   #scheduleFaults(): void {
     const r = this.#random;
     const span = this.#estimate;
-    const start = 300;
+    const start = this.o.warmupMs + 300;
     const when = () => start + r() * span * 0.8;
     const n = this.o.peers;
-    const kills = this.o.killFraction !== undefined
-      ? Math.round(n * this.o.killFraction)
-      : Math.min(n - 2, Math.floor(r() * Math.max(1, n / 10)) + (r() < 0.5 ? 1 : 0));
-    const killAt = kills > 0 && this.o.killFraction !== undefined
-      ? () => start + span * (0.2 + 0.3 * r()) // mid-job, as the issue's 5% case asks
-      : when;
-    for (let i = 0; i < kills; i++) this.at(killAt(), undefined, () => this.#killRandom());
+    if (this.o.killFraction !== undefined) this.#scheduleKills(r);
+    else {
+      const kills = Math.min(n - 2, Math.floor(r() * Math.max(1, n / 10)) + (r() < 0.5 ? 1 : 0));
+      for (let i = 0; i < kills; i++) this.at(when(), undefined, () => this.#killRandom());
+    }
     const hangs = Math.floor(r() * 3);
     for (let i = 0; i < hangs; i++) {
       // Some hangs are shorter than failure detection takes, some longer.
@@ -697,6 +729,15 @@ class Sim {
     }
     const joins = Math.floor(r() * 3);
     for (let i = 0; i < joins; i++) this.at(when(), undefined, () => this.#join(0));
+  }
+
+  /** Kill `killFraction` of the peers mid-job (between 20% and 50% of its expected length). */
+  #scheduleKills(r: () => number): void {
+    const kills = Math.round(this.o.peers * this.o.killFraction!);
+    for (let i = 0; i < kills; i++) {
+      const at = this.o.warmupMs + 300 + this.#estimate * (0.2 + 0.3 * r());
+      this.at(at, undefined, () => this.#killRandom());
+    }
   }
 
   /** Live, working peers other than the origin. */
@@ -718,7 +759,7 @@ class Sim {
     this.#gone.add(p.id);
     for (const c of [...p.conns.values()]) this.#reset(c, "connection reset (peer killed)");
     // The launcher starts a replacement.
-    this.#join(100 + this.#random() * 200);
+    if (this.o.replace) this.#join(100 + this.#random() * 200);
   }
 
   #hangRandom(d: number): void {
@@ -904,7 +945,7 @@ class Sim {
     for (const p of this.#all) if (this.#declared.has(p.id)) lost++;
     const joins = this.#all
       .filter((p) => p.late && p.exec.firstTaskAt !== undefined)
-      .map((p) => p.exec.firstTaskAt! - p.startedAt)
+      .map((p) => p.exec.firstTaskAt! - p.readyAt!)
       .sort((a, b) => a - b);
     const metrics: SimMetrics = {
       workload: this.#workload.name,

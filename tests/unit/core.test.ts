@@ -433,6 +433,36 @@ describe("result routing", () => {
   });
 });
 
+describe("cancellation", () => {
+  test("the owner tells the peer holding a cancelled task; that peer drops it or passes it on", () => {
+    const o = withQueued("O", [1, 2, 3, 4]);
+    o.link("M");
+    o.msg("M", { t: "steal" }); // lent 1, 2 to M
+    const out = o.batch({ cancel: [1, 3] });
+    // 3 was still queued here: dropped; 1 is at M: M is told.
+    expect(sent(out, "cancel")).toEqual([{
+      to: "M",
+      m: { t: "cancel", owner: "O", seqs: [1] },
+      lazy: false,
+    }]);
+    expect(o.s.queued).toBe(1);
+
+    const m = new Harness("M");
+    m.ready();
+    m.link("O", 2);
+    m.msg("O", { t: "tasks", blocks: [block("O", [1, 2])], load: 0 }); // runs 2, queues 1
+    m.link("T");
+    m.msg("T", { t: "steal" }); // 1 goes on to T
+    const passed = m.msg("O", { t: "cancel", owner: "O", seqs: [1] });
+    expect(sent(passed, "cancel", "T")).toEqual([{
+      to: "T",
+      m: { t: "cancel", owner: "O", seqs: [1] },
+      lazy: false,
+    }]);
+    expect(m.s.inFlight.custody).toBe(0);
+  });
+});
+
 describe("sessions", () => {
   test("reliable messages sent while the link is down go out after the peer's resume", () => {
     const h = withQueued("O", [1, 2, 3, 4]);

@@ -106,6 +106,13 @@ export class Custody {
     return [...builders.values()].map((b) => b.finish());
   }
 
+  /** The takers keeping task `seq` of `owner` here (for debugging). */
+  takersOf(owner: PeerId, seq: number): PeerId[] {
+    const out: PeerId[] = [];
+    for (const [taker, m] of this.#byTaker) if (m.get(owner)?.has(seq)) out.push(taker);
+    return out;
+  }
+
   /** The owner cancelled `seqs`: forget them, returning which taker held which. */
   cancel(owner: PeerId, seqs: readonly number[]): Map<PeerId, number[]> {
     const out = new Map<PeerId, number[]>();

@@ -42,6 +42,10 @@ const PROBES = 3;
 const PRUNE_BACKOFF_MS = 10_000;
 /** A dial with no answer this long counts as failed. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** A quiet peer heartbeats and gossips this many times more slowly (see `quiet`). */
+const QUIET_SLOWER = 10;
+/** A link is silent after this many of its peer's heartbeat intervals with nothing heard. */
+const SILENT_BEATS = 3;
 
 /** What a peer's links tell the rest of its state machine. */
 export interface LinkHooks {
@@ -58,8 +62,16 @@ export interface LinkHooks {
   delivered(id: PeerId, delivered: number): void;
   /** Whether the link to `id` carries unfinished work (it is not to be pruned). */
   busy(id: PeerId): boolean;
-  /** Whether results wait for a link to `id` (keep dialling it). */
-  awaited(id: PeerId): boolean;
+  /**
+   * Whether this peer needs `id`: results wait for it, or it holds work of ours. Such a peer is
+   * kept linked (dialled again when the link is gone), so that losing it is noticed.
+   */
+  needs(id: PeerId): boolean;
+  /**
+   * Whether this peer holds no work and awaits none: then nobody needs to notice quickly if it
+   * goes, and it heartbeats and gossips peers at a tenth of the pace.
+   */
+  quiet(): boolean;
   /** Links changed: look for work. */
   pump(): void;
 }
@@ -87,6 +99,8 @@ interface PeerInfo {
   closeAsked: boolean;
   /** Whether this side asked for the link (see `#fill`). */
   outbound: boolean;
+  /** The peer sends something at least this often (it says so in its pings), in ms. */
+  every: number;
 }
 
 /** The links of one peer (see the module doc). */
@@ -114,10 +128,15 @@ export class Links {
   #lostOut = new Map<PeerId, PeerId[]>();
   #lastShuffle = 0;
   #lastTick = 0;
+  /** The period the next tick was armed for. */
+  #tickEvery = 0;
   #lastSize = 1;
-  /** The origin's last heartbeat heard (or sent, on the origin), and when. */
+  /** The origin's last heartbeat heard (or sent, on the origin), when, and its pace. */
   #beat = 0;
   #beatAt = 0;
+  #beatEvery = 0;
+  /** The heartbeat interval this peer last announced in its pings. */
+  #announced = 0;
 
   constructor(core: Core) {
     this.#c = core;
@@ -226,6 +245,18 @@ export class Links {
     c.out.push({ type: "send", to, message: { t: "ack", got: s.received }, lazy: true });
   }
 
+  /** Whether this peer told its links it is quiet (see `LinkHooks.quiet`). */
+  get quiet(): boolean {
+    return this.#announced > this.#c.cfg.heartbeatMs;
+  }
+
+  /** This peer has work again: tell its links at once that it heartbeats at full pace. */
+  wake(): void {
+    const every = this.#c.cfg.heartbeatMs;
+    this.#announced = every;
+    for (const [id, p] of this.#linked) this.#emit(id, p, { t: "ping", every }, false);
+  }
+
   /** Send the word of the peers declared lost this turn. */
   flushLost(): void {
     if (this.#lostOut.size === 0) return;
@@ -325,7 +356,11 @@ export class Links {
         if (m.n <= this.#beat) break;
         this.#beat = m.n;
         this.#beatAt = c.now;
+        this.#beatEvery = m.every ?? 0;
         this.broadcast(m, false, from);
+        break;
+      case "ping":
+        if (m.every !== undefined) p.every = m.every;
         break;
       case "lost":
         for (const id of m.peers) {
@@ -365,6 +400,7 @@ export class Links {
         pruning: undefined,
         closeAsked: false,
         outbound: false,
+        every: this.#c.cfg.heartbeatMs,
       };
       this.#peers.set(id, p);
     }
@@ -403,8 +439,10 @@ export class Links {
     this.#everLinked = true;
     this.#known.add(id, addrs);
     const s = p.session ??= new Session();
-    // First on every link: how much of the peer's traffic arrived, so it sends the rest.
+    // First on every link: how much of the peer's traffic arrived, so it sends the rest; and,
+    // when quiet, the slow pace of this side's heartbeats (or it would be taken for silent).
     this.#emit(id, p, { t: "resume", got: s.received }, false);
+    if (this.quiet) this.#emit(id, p, { t: "ping", every: this.#announced }, false);
     s.linkUp();
     // A peer met before may have work or results on their way here: only strangers are
     // turned away (`#pruneOne` closes idle links later if there are too many).
@@ -464,8 +502,12 @@ export class Links {
     this.#unlink(id, p);
     if (asked) return; // it closed the link this side asked it to close
     if (!wasLinked) {
-      // A dial that failed: a suspect stays one (the tick decides); others are retried when
+      // A dial that failed: a suspect stays one (the tick decides). One we need (it holds work
+      // of ours) becomes one: if it is gone, we must find out; others are retried when
       // something waits for them.
+      if (p.suspect === undefined && this.#hooks.needs(id)) {
+        this.#suspect(id, p, reason ?? "cannot link to it");
+      }
       return;
     }
     if (p.pruned !== undefined && this.#c.now - p.pruned < PRUNE_BACKOFF_MS) {
@@ -596,9 +638,14 @@ export class Links {
     const { silentMs, heartbeatMs, confirmMs } = c.cfg;
     // A tick this late means this peer itself was frozen (a long pause, a stopped process):
     // the silence it would see is its own, so it judges nobody by it this time.
-    const late = this.#lastTick > 0 && now - this.#lastTick > silentMs / 2;
+    const late = this.#lastTick > 0 && now - this.#lastTick > this.#tickEvery + silentMs / 2;
     this.#lastTick = now;
     this.flushAcks(true);
+    // A quiet peer heartbeats slowly, and says so first (the others judge silence by it).
+    const quiet = this.#hooks.quiet();
+    const every = quiet ? heartbeatMs * QUIET_SLOWER : heartbeatMs;
+    const announce = every !== this.#announced;
+    this.#announced = every;
     const lost: PeerId[] = [];
     for (const [id, p] of this.#peers) {
       if (p.linked) {
@@ -606,12 +653,12 @@ export class Links {
         if (p.pruning !== undefined && now - p.pruning >= CONNECT_TIMEOUT_MS) {
           c.out.push({ type: "disconnect", peer: id }); // asked to close it, and did not
           this.#unlink(id, p);
-        } else if (now - p.heard >= silentMs) {
+        } else if (now - p.heard >= Math.max(silentMs, p.every * SILENT_BEATS)) {
           c.out.push({ type: "disconnect", peer: id });
           this.#unlink(id, p);
           this.#suspect(id, p, `silent for ${now - p.heard} ms`);
-        } else if (now - p.sent >= heartbeatMs) {
-          this.#emit(id, p, { t: "ping" }, false);
+        } else if (announce || now - p.sent >= every) {
+          this.#emit(id, p, { t: "ping", every }, false);
         }
       } else if (p.suspect !== undefined) {
         if (late) p.probed = Math.max(p.probed, now - confirmMs / 2);
@@ -623,7 +670,7 @@ export class Links {
         } else {
           lost.push(id);
         }
-      } else if (p.session?.urgent || this.#hooks.awaited(id)) {
+      } else if (p.session?.urgent || this.#hooks.needs(id)) {
         this.connect(id, p);
       }
     }
@@ -633,7 +680,8 @@ export class Links {
     }
     if (this.#linked.size - this.#pruning() > c.cfg.maxDegree) this.#pruneOne();
     this.#fill();
-    if (now - this.#lastShuffle >= c.cfg.shuffleMs && this.#linked.size > 0) {
+    const shuffleMs = quiet ? c.cfg.shuffleMs * QUIET_SLOWER : c.cfg.shuffleMs;
+    if (now - this.#lastShuffle >= shuffleMs && this.#linked.size > 0) {
       this.#lastShuffle = now;
       const [to] = c.pick(this.links, 1);
       this.#emit(to, this.#peers.get(to)!, this.#peersMessage(to, false), true);
@@ -642,30 +690,38 @@ export class Links {
       c.leave(false, "lost its links to every peer of the grid");
       return;
     }
-    this.#heartbeat(late);
+    this.#heartbeat(late, quiet);
     if (c.left) return;
-    c.arm("tick", c.cfg.tickMs);
+    // (A quiet tick need not keep up with heartbeats of five seconds: every two will do.)
+    this.#tickEvery = quiet ? c.cfg.tickMs * 8 : c.cfg.tickMs;
+    c.arm("tick", this.#tickEvery);
   }
 
   /**
-   * The origin's heartbeat: the origin sends one every `beatMs` and every peer passes each new
-   * one to its other links, so it reaches the whole grid however far from the origin. A peer
-   * that hears none for `originSilentMs` is cut off from the job (its part of the grid lost
-   * every way to the origin), and leaves; its work runs again on the origin's side.
+   * The origin's heartbeat: the origin sends one every `beatMs` (2.5 times that while quiet;
+   * each says its pace) and every peer passes each new one to its other links, so it reaches the whole grid however far from
+   * the origin. A peer that hears none for `originSilentMs` (or three beats) is cut off from
+   * the job (its part of the grid lost every way to the origin), and leaves; its work runs
+   * again on the origin's side.
    */
-  #heartbeat(late: boolean): void {
+  #heartbeat(late: boolean, quiet: boolean): void {
     const c = this.#c;
     const now = c.now;
     if (c.origin) {
-      if (now - this.#beatAt < c.cfg.beatMs) return;
+      // Quiet, it beats at 2.5 times the interval, not 10: a part of the grid cut off must
+      // still find out within seconds (three beats).
+      const every = quiet ? c.cfg.beatMs * 2.5 : c.cfg.beatMs;
+      if (now - this.#beatAt < every && every === this.#beatEvery) return;
       this.#beat++;
       this.#beatAt = now;
-      this.broadcast({ t: "beat", n: this.#beat });
+      this.#beatEvery = every;
+      this.broadcast({ t: "beat", n: this.#beat, every });
       return;
     }
     if (!this.#everLinked) return;
     if (this.#beatAt === 0 || late) this.#beatAt = Math.max(this.#beatAt, now - c.cfg.beatMs);
-    if (now - this.#beatAt >= c.cfg.originSilentMs) {
+    const limit = Math.max(c.cfg.originSilentMs, this.#beatEvery * SILENT_BEATS);
+    if (now - this.#beatAt >= limit) {
       c.leave(
         false,
         `no word from the origin for ${Math.round(now - this.#beatAt)} ms: this peer is cut off ` +

@@ -28,8 +28,11 @@ export type CoreMessage =
   | { t: "resume"; got: number }
   /** How many reliable messages this side has received (the sender may forget those). */
   | { t: "ack"; got: number }
-  /** Heartbeat on a link that has been quiet. */
-  | { t: "ping" }
+  /**
+   * Heartbeat on a link that has been quiet; `every`: the sender sends something at least this
+   * often (ms), so it is silent past a few of those.
+   */
+  | { t: "ping"; every?: number }
   // ---- work ----
   /** The sender's stealable tasks. */
   | { t: "load"; n: number }
@@ -79,8 +82,8 @@ export type CoreMessage =
   | { t: "vouch"; peer: PeerId }
   /** These peers were declared lost: their work runs elsewhere; never link to them again. */
   | { t: "lost"; peers: PeerId[] }
-  /** The origin's heartbeat, passed on by every peer: beat `n` of the job. */
-  | { t: "beat"; n: number };
+  /** The origin's heartbeat, passed on by every peer: beat `n` of the job, one every `every` ms. */
+  | { t: "beat"; n: number; every?: number };
 
 /** Message types whose delivery sessions guarantee (see the module doc). */
 export const RELIABLE: Readonly<Record<CoreMessage["t"], boolean>> = {
@@ -231,10 +234,15 @@ export function validateMessage(raw: unknown): CoreMessage {
       uint(m.got, `${m.t}.got`);
       break;
     case "load":
+      uint(m.n, "load.n");
+      break;
     case "beat":
-      uint(m.n, `${m.t}.n`);
+      uint(m.n, "beat.n");
+      if (m.every !== undefined) uint(m.every, "beat.every");
       break;
     case "ping":
+      if (m.every !== undefined) uint(m.every, "ping.every");
+      break;
     case "steal":
     case "stop":
     case "prune":

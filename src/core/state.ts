@@ -103,8 +103,11 @@ export class PeerState {
       lost: (id) => this.#onLost(id),
       delivered: (id, got) => this.#routes.delivered(id, got),
       busy: (id) =>
-        this.#custody.holds(id) || this.#table.lentCount(id) > 0 || this.#stealing === id,
-      awaited: (id) => this.#routes.awaits(id),
+        this.#custody.holds(id) || this.#table.lentCount(id) > 0 || this.#stealing === id ||
+        this.#holdsFrom(id),
+      needs: (id) =>
+        this.#routes.awaits(id) || this.#custody.holds(id) || this.#table.lentCount(id) > 0,
+      quiet: () => this.#quiet(),
       pump: () => this.#pump(),
     });
   }
@@ -171,6 +174,33 @@ export class PeerState {
     };
   }
 
+  /**
+   * Where task `seq` of `owner` is, as far as this peer knows (for the simulator's reports):
+   * queued or handed here, given to takers it keeps it for, or (its own) lent to a holder.
+   */
+  where(owner: PeerId, seq: number): Record<string, unknown> {
+    let handed = false;
+    for (const run of this.#handed) {
+      let pos = 0;
+      for (const b of run.blocks) {
+        for (let i = b.seqs.length - 1; i >= 0; i--, pos++) {
+          if (b.owner === owner && b.seqs[i] === seq && run.finished[pos] === 0) handed = true;
+        }
+      }
+    }
+    const out: Record<string, unknown> = {
+      queued: this.#deque.has(owner, seq),
+      handed,
+      givenTo: this.#custody.takersOf(owner, seq),
+    };
+    if (owner === this.id) {
+      const code = this.#table.code(seq);
+      out.code = code;
+      out.lentTo = this.#table.holderOf(code);
+    }
+    return out;
+  }
+
   /** Handle one event at time `now` (ms); returns what to do. */
   handle(event: Event, now: number): Action[] {
     const c = this.#c;
@@ -217,6 +247,7 @@ export class PeerState {
     // What this event routed leaves at the end of the turn, with what the turn's other events
     // routed: the results a frame brought go on in one message per peer, not one each.
     if (!c.left && this.#routes.pending) c.arm("flush", 0);
+    if (!c.left && this.#links.quiet && !this.#quiet()) this.#links.wake();
     const out = c.out;
     c.out = [];
     return out;
@@ -263,6 +294,19 @@ export class PeerState {
       default:
         this.#links.onMessage(from, m);
     }
+  }
+
+  /** Whether this peer holds tasks that came from `id` (which watches this peer for them). */
+  #holdsFrom(id: PeerId): boolean {
+    if (this.#deque.holdsFrom(id)) return true;
+    for (const run of this.#handed) for (const b of run.blocks) if (b.via === id) return true;
+    return false;
+  }
+
+  /** Whether this peer holds no work and awaits none (see `LinkHooks.quiet`). */
+  #quiet(): boolean {
+    return this.#deque.length === 0 && this.#handed.length === 0 && this.#table.size === 0 &&
+      this.#custody.size === 0 && this.#routes.held === 0;
   }
 
   /** `id` was lost: what it held is queued again, what it owned is dropped. */
@@ -342,8 +386,6 @@ export class PeerState {
       const seq = block.seqs[i];
       if (block.owner === this.id) {
         this.#settleOwned(seq);
-        // One of ours that came back through another peer: that peer keeps it until told.
-        if (block.via !== undefined) this.#routes.done(block.via, this.id, seq);
         continue;
       }
       this.#routes.result(block.owner, block.via, seq, done.oks[k] as 0 | 1, payloadOf(done, k));
@@ -529,13 +571,17 @@ export class PeerState {
         // on with the `via` it had before (none, for our own tasks lent to this very peer).
         let via: PeerId | undefined = from;
         if (mine) {
+          // One of ours, back. The peer it came from keeps it (unless we lent it to that very
+          // peer), and so may peers before it: it is ours to keep now, and the word that it
+          // is ends their keeping all along the way (a task of ours needs no keeper but us).
           const code = this.#table.code(seq);
+          if (this.#table.holderOf(code) !== from) this.#routes.done(from, this.id, seq);
           if (code < LENT) { // settled meanwhile, or here already: not to run again
             block.seqs[i] = -1;
             live--;
             continue;
           }
-          if (this.#table.holderOf(code) === from) via = undefined;
+          via = undefined;
           this.#table.move(seq, QUEUED);
         } else {
           const kept = this.#custody.take(from, block.owner, seq);

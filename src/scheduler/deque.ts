@@ -161,6 +161,27 @@ export class TaskDeque {
     return found;
   }
 
+  /** Whether tasks that came from peer `via` are queued (O(blocks queued)). */
+  holdsFrom(via: string): boolean {
+    for (let s = this.#head; s < this.#segs.length; s++) {
+      const { block, lo, hi } = this.#segs[s];
+      if (block.via === via && hi > lo) return true;
+    }
+    return false;
+  }
+
+  /** Whether task `seq` of `owner` is queued and live (for debugging: O(queued)). */
+  has(owner: string, seq: number): boolean {
+    for (let s = this.#head; s < this.#segs.length; s++) {
+      const { block, lo, hi } = this.#segs[s];
+      if (block.owner !== owner) continue;
+      for (let i = lo; i < hi; i++) {
+        if (block.seqs[i] === seq && this.#isLive(block, i)) return true;
+      }
+    }
+    return false;
+  }
+
   #dropLast(): void {
     this.#segs.pop();
     if (this.#segs.length === this.#head) this.#reset();

@@ -170,6 +170,7 @@ const DEFAULT_CORE: SimOptions["core"] = {};
 /** Debugging: print the messages that carry this seq, and every peer's log lines. */
 const TRACE_SEQ = process.env.SIM_TRACE_SEQ;
 const TRACE_LOG = process.env.SIM_TRACE_LOG !== undefined;
+const TRACE_OWNER = process.env.SIM_TRACE_OWNER;
 /** How often the idle invariant is checked, in simulated ms. */
 const SAMPLE_MS = 100;
 /** The most peers a partition cuts off. */
@@ -177,7 +178,7 @@ const MAX_CUT = 32;
 /** How long a lazy message waits for another to leave with (as `mesh/link.ts` does). */
 const LAZY_MS = 20;
 /** How long after `main` ends peers have to leave (then the launcher ends the rest). */
-const AFTER_JOB_MS = 15_000;
+const AFTER_JOB_MS = 20_000;
 /** No peer may stay idle longer than this while a linked peer reports work to steal. */
 const IDLE_LIMIT_MS = 500;
 
@@ -242,7 +243,9 @@ class Sim {
 
   constructor(options: SimOptions) {
     const random = seeded(options.seed);
-    const workload = options.workload ?? WORKLOADS[Math.floor(random() * WORKLOADS.length)];
+    // Drawn whether or not it is given, so that naming the one drawn replays the same run.
+    const drawn = WORKLOADS[Math.floor(random() * WORKLOADS.length)];
+    const workload = options.workload ?? drawn;
     this.o = {
       seed: options.seed,
       peers: options.peers,
@@ -419,8 +422,9 @@ class Sim {
     this.#startPeer(origin, 30);
     for (let i = 1; i < this.o.peers; i++) {
       const p = this.#newPeer(false, false);
-      // The launcher starts them all at once; they come up over a few hundred ms.
-      this.#startPeer(p, 50 + this.#random() * 250);
+      // The launcher starts them all at once; they come up over a second (process start,
+      // module loading, then dialling in).
+      this.#startPeer(p, 50 + this.#random() * 950);
     }
   }
 
@@ -542,6 +546,11 @@ class Sim {
         () => this.#core(src, { type: "linkDown", peer: to, reason: why }),
       );
     if (dst === undefined || !dst.alive || dst.left) return fail(this.#latency() * 2, "refused");
+    // The old connection's other side has not seen it close yet: it refuses a second one, as
+    // the mesh does (one link per pair); the dial is tried again later.
+    if (existing !== undefined && !this.#side(existing, dst).closed) {
+      return fail(this.#latency() * 2, "duplicate link");
+    }
     if (this.#cut(from, to)) return fail(1000, "dial timed out");
     const side = (peer: SimPeer): Side => ({
       peer,
@@ -606,10 +615,19 @@ class Sim {
     const from = src.id;
     this.#messages++;
     this.#byType.set(m.t, (this.#byType.get(m.t) ?? 0) + 1);
-    if (m.t === "lost") { for (const id of m.peers) this.#declared.add(id); }
+    if (m.t === "lost") {
+      for (const id of m.peers) {
+        if (this.#declared.has(id)) continue;
+        this.#declared.add(id);
+        // Without faults nothing may be declared lost: a peer taken for lost is a false alarm.
+        if (!this.o.faults && this.o.killFraction === undefined) {
+          this.#violation(`${id} was declared lost (by ${from}) though no peer failed`);
+        }
+      }
+    }
     const c = src.conns.get(to);
     const side = c === undefined ? undefined : this.#side(c, src);
-    if (TRACE_SEQ !== undefined && mentions(m, Number(TRACE_SEQ))) {
+    if (TRACE_SEQ !== undefined && mentions(m, Number(TRACE_SEQ), to, TRACE_OWNER)) {
       console.log(
         `${this.now.toFixed(2)} ${from} -> ${to} ${JSON.stringify(summary(m))}${
           side === undefined || side.closed || !side.up ? " DROPPED" : ""
@@ -894,6 +912,7 @@ class Sim {
   #finalChecks(): void {
     if (this.#mainEnd === undefined) {
       if (this.#violations.length === 0) this.#violation("main never finished");
+      if (process.env.SIM_DEBUG) this.#explain();
       if (process.env.SIM_DEBUG) {
         for (const p of this.#all) {
           const d = p.state.debug();
@@ -921,11 +940,46 @@ class Sim {
     // Peers linked to the grid leave when told the job is over (or find the origin gone);
     // the launcher ends those that never linked.
     const stayed = this.#all.filter((p) => p.alive && !p.left && p.state.links.length > 0);
+    if (stayed.length > 0 && process.env.SIM_DEBUG) {
+      for (const p of stayed) console.log(p.id, JSON.stringify(p.state.debug()));
+    }
     if (stayed.length > 0) {
       this.#violation(
         `${stayed.length} linked peer(s) never left after the job: ` +
           stayed.slice(0, 5).map((p) => p.id).join(", "),
       );
+    }
+  }
+
+  /**
+   * Debugging a job that did not end: follow every task the origin awaits to where it is, and
+   * through the tasks a running task awaits, to the first place it is not.
+   */
+  #explain(): void {
+    const seen = new Set<string>();
+    const follow = (owner: PeerId, seq: number, at: PeerId, depth: number): void => {
+      const key = `${seq}@${owner}:${at}`;
+      if (seen.has(key) || depth > 60) return;
+      seen.add(key);
+      const p = this.#peers.get(at)!;
+      const w = p.state.where(owner, seq);
+      const pad = " ".repeat(depth);
+      console.log(
+        `${pad}${seq}@${owner} at ${at} (alive ${p.alive}, left ${p.left}): ${JSON.stringify(w)}`,
+      );
+      const next = [...(w.givenTo as PeerId[])];
+      if (typeof w.lentTo === "string") next.push(w.lentTo);
+      for (const n of next) follow(owner, seq, n, depth + 1);
+      if (w.handed) {
+        // Running here: it waits on tasks this peer owns.
+        const d = p.state.debug();
+        for (const s of (d.unsettled as number[] | undefined) ?? []) follow(at, s, at, depth + 1);
+      }
+      if (!w.queued && !w.handed && next.length === 0) console.log(`${pad}  ^ NOT HERE`);
+    };
+    const o = this.#peers.get("p0")!;
+    for (const s of (o.state.debug().unsettled as number[] | undefined) ?? []) {
+      follow("p0", s, "p0", 0);
     }
   }
 
@@ -1007,17 +1061,19 @@ function sizeOf(m: CoreMessage): number {
   }
 }
 
-function mentions(m: CoreMessage, seq: number): boolean {
+function mentions(m: CoreMessage, seq: number, to: PeerId, owner?: PeerId): boolean {
+  const of = (o: PeerId) => owner === undefined || o === owner;
   switch (m.t) {
     case "tasks":
-      return m.blocks.some((b) => b.seqs.includes(seq));
+      return m.blocks.some((b) => of(b.owner) && b.seqs.includes(seq));
     case "results":
+    case "started":
+      return of(to) && (m.t === "results" ? m.r.keys.includes(seq) : m.seqs.includes(seq));
     case "relay":
-      return m.r.keys.includes(seq);
+      return of(m.owner) && m.r.keys.includes(seq);
     case "done":
     case "cancel":
-    case "started":
-      return m.seqs.includes(seq);
+      return of(m.owner) && m.seqs.includes(seq);
     default:
       return false;
   }

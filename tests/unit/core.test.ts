@@ -392,6 +392,35 @@ describe("result routing", () => {
     }]);
   });
 
+  test("an owner that takes its own task back ends the keeping along the way", () => {
+    // O lent 1 to A, A gave it to B; O steals it back from B.
+    const o = withQueued("O", [1, 2]);
+    o.link("A");
+    o.msg("A", { t: "steal" });
+    o.link("B");
+    const back = o.msg("B", { t: "tasks", blocks: [block("O", [1])], load: 0 });
+    expect(sent(back, "done", "B")).toEqual([{
+      to: "B",
+      m: { t: "done", owner: "O", seqs: [1] },
+      lazy: true,
+    }]);
+    // B, told, passes the word to A, which gave it the task.
+    const b = new Harness("B");
+    b.ready();
+    b.link("A", 1);
+    b.msg("A", { t: "tasks", blocks: [block("O", [1, 3])], load: 0 }); // runs 3, queues 1
+    b.link("O");
+    b.msg("O", { t: "steal" });
+    expect(b.s.inFlight.custody).toBe(1);
+    const told = b.msg("O", { t: "done", owner: "O", seqs: [1] });
+    expect(sent(told, "done", "A")).toEqual([{
+      to: "A",
+      m: { t: "done", owner: "O", seqs: [1] },
+      lazy: true,
+    }]);
+    expect(b.s.inFlight.custody).toBe(0);
+  });
+
   test("the middle queues again what a lost runner held", () => {
     const h = middle();
     h.on({ type: "linkDown", peer: "T" });

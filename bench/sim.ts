@@ -56,7 +56,7 @@ function runOne(s: Scenario): Promise<Json> {
     "--threads",
     "1",
     "--warmup",
-    "1000",
+    "2000",
     ...s.args,
   ];
   return new Promise((resolve, reject) => {

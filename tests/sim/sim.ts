@@ -80,7 +80,7 @@ export interface SimMetrics {
   /** Simulated ms from main's start to its end, and the ideal (total work ÷ peers). */
   makespanMs: number;
   idealMs: number;
-  /** Messages sent per peer per simulated second, over every peer's lifetime. */
+  /** Messages sent per peer per simulated second while `main` ran. */
   msgsPerPeerSec: number;
   /** Frames (what the messages of one turn to one peer travel in) per peer per second. */
   framesPerPeerSec: number;
@@ -128,6 +128,8 @@ interface SimPeer {
   late: boolean;
   idleSince: number | undefined;
   idleWorkSince: number | undefined;
+  /** When it stopped (left, or was killed). */
+  endedAt: number | undefined;
   /** Its connections, by the peer at the other end. */
   conns: Map<PeerId, Conn>;
 }
@@ -232,6 +234,9 @@ class Sim {
   /** Outcomes that arrived for futures already settled (ignored, as `Future` does). */
   #duplicates = 0;
   #messages = 0;
+  /** Messages and frames sent while `main` ran. */
+  #jobMessages = 0;
+  #jobFrames = 0;
   #frames = 0;
   #byType = new Map<string, number>();
   #killed = 0;
@@ -375,6 +380,7 @@ class Sim {
       late,
       idleSince: undefined,
       idleWorkSince: undefined,
+      endedAt: undefined,
       conns: new Map(),
     };
     this.#peers.set(id, peer);
@@ -422,9 +428,9 @@ class Sim {
     this.#startPeer(origin, 30);
     for (let i = 1; i < this.o.peers; i++) {
       const p = this.#newPeer(false, false);
-      // The launcher starts them all at once; they come up over a second (process start,
-      // module loading, then dialling in).
-      this.#startPeer(p, 50 + this.#random() * 950);
+      // The launcher starts them all at once; on one host they come up over a second (the
+      // host's cores load every process at once), spread over many hosts in a third of one.
+      this.#startPeer(p, 50 + this.#random() * (this.o.peers <= 40 ? 950 : 250));
     }
   }
 
@@ -484,6 +490,7 @@ class Sim {
   #leave(peer: SimPeer, ok: boolean, error?: string): void {
     if (peer.left) return;
     peer.left = true;
+    peer.endedAt = this.now;
     peer.leftOk = ok;
     if (!ok) {
       this.#gone.add(peer.id);
@@ -614,6 +621,7 @@ class Sim {
   #send(src: SimPeer, to: PeerId, m: CoreMessage, lazy = false): void {
     const from = src.id;
     this.#messages++;
+    if (this.#inJob()) this.#jobMessages++;
     this.#byType.set(m.t, (this.#byType.get(m.t) ?? 0) + 1);
     if (m.t === "lost") {
       for (const id of m.peers) {
@@ -667,6 +675,7 @@ class Sim {
     const ms = side.box;
     side.box = [];
     this.#frames++;
+    if (this.#inJob()) this.#jobFrames++;
     this.#wire(c, side, side === c.a ? c.b : c.a, { k: "frame", ms }, side.bytes);
     side.bytes = 0;
   }
@@ -773,6 +782,7 @@ class Sim {
     const p = this.#pickVictim();
     if (p === undefined) return;
     p.alive = false;
+    p.endedAt = this.now;
     this.#killed++;
     this.#gone.add(p.id);
     for (const c of [...p.conns.values()]) this.#reset(c, "connection reset (peer killed)");
@@ -828,6 +838,10 @@ class Sim {
   }
 
   // ---- invariants ----
+
+  #inJob(): boolean {
+    return this.#mainStart !== undefined && this.#mainEnd === undefined;
+  }
 
   #violation(text: string): void {
     this.#violations.push(`at ${this.now.toFixed(1)} ms: ${text}`);
@@ -983,10 +997,20 @@ class Sim {
     }
   }
 
+  /** Peer-milliseconds of peers up while `main` ran. */
+  #jobPeerMs(): number {
+    const from = this.#mainStart ?? 0;
+    const to = this.#mainEnd ?? this.now;
+    let ms = 0;
+    for (const p of this.#all) {
+      if (p.readyAt === undefined) continue;
+      ms += Math.max(0, Math.min(to, p.endedAt ?? to) - Math.max(from, p.readyAt));
+    }
+    return Math.max(ms, 1);
+  }
+
   result(): SimResult {
     let steals = 0, hits = 0, requeued = 0, relayed = 0, held = 0, lost = 0;
-    let alive = 0;
-    const end = this.now;
     for (const p of this.#all) {
       const s = p.state.stats;
       steals += s.steals;
@@ -994,7 +1018,6 @@ class Sim {
       requeued += s.requeued;
       relayed += s.relayed;
       held += s.held;
-      alive += Math.max(0, end - p.startedAt);
     }
     for (const p of this.#all) if (this.#declared.has(p.id)) lost++;
     const joins = this.#all
@@ -1007,8 +1030,8 @@ class Sim {
       tasks: this.#workload.tasks,
       makespanMs: round((this.#mainEnd ?? this.now) - (this.#mainStart ?? 0)),
       idealMs: round(this.#workload.workMs / this.o.peers),
-      msgsPerPeerSec: round(this.#messages / (alive / 1000)),
-      framesPerPeerSec: round(this.#frames / (alive / 1000)),
+      msgsPerPeerSec: round(this.#jobMessages / (this.#jobPeerMs() / 1000)),
+      framesPerPeerSec: round(this.#jobFrames / (this.#jobPeerMs() / 1000)),
       messages: this.#messages,
       byType: Object.fromEntries(this.#byType),
       stealSuccess: round(steals === 0 ? 1 : hits / steals),

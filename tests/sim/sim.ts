@@ -181,6 +181,8 @@ const MAX_CUT = 32;
 const LAZY_MS = 20;
 /** How long after `main` ends peers have to leave (then the launcher ends the rest). */
 const AFTER_JOB_MS = 20_000;
+/** Without faults, no peer may stay idle longer than this while any peer has work to steal. */
+const GLOBAL_IDLE_LIMIT_MS = 1000;
 /** No peer may stay idle longer than this while a linked peer reports work to steal. */
 const IDLE_LIMIT_MS = 500;
 
@@ -900,6 +902,14 @@ class Sim {
       if (anyWork) {
         p.idleSince ??= this.now;
         this.#maxIdleWhileWork = Math.max(this.#maxIdleWhileWork, this.now - p.idleSince);
+        // Without faults no peer waits long while any peer, linked or not, has work to give.
+        if (!this.o.faults && this.now - p.idleSince > GLOBAL_IDLE_LIMIT_MS) {
+          this.#violation(
+            `${p.id} idle for ${Math.round(this.now - p.idleSince)} ms while some peer had ` +
+              `work to steal`,
+          );
+          p.idleSince = this.now;
+        }
       } else p.idleSince = undefined;
       const neighbourWork = p.state.links.some((id) => {
         const q = this.#peers.get(id);

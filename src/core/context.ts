@@ -63,7 +63,13 @@ export class Core {
   out: Action[] = [];
   /** Whether this peer has left the grid (it handles nothing more). */
   left = false;
-  #armed: Record<TimerName, boolean> = { flush: false, watch: false, gossip: false, tick: false };
+  #armed: Record<TimerName, boolean> = {
+    flush: false,
+    watch: false,
+    gossip: false,
+    relay: false,
+    tick: false,
+  };
 
   constructor(config: CoreConfig, exec: ExecutorView) {
     this.id = config.id;

@@ -20,6 +20,8 @@ export type TimerName =
   | "watch"
   /** Gossip a change in load held back (see `LAZY_GOSSIP_MS`). */
   | "gossip"
+  /** Relayed results held back leave (see `RELAY_MS`). */
+  | "relay"
   /** The periodic tick: heartbeats, failure detection, links, membership gossip. */
   | "tick";
 

@@ -8,14 +8,23 @@
  * A runner linked to the owner tells the peer the task came from that it finished (`done`),
  * but only once the owner has acknowledged the result: a runner lost before that leaves the
  * task kept there, to run again. Everything routed in one turn leaves at its end, one message
- * per peer and kind.
+ * per peer and kind, but relays: a peer passing results back for others sends each peer at
+ * most one relay message per `RELAY_MS` (the first at once), however many results its takers
+ * send it. Without that, every hop of a long way back costs a message per result, and a
+ * grid's messages per peer grow with its diameter.
  *
  * @module
  */
-import { ResultBuilder } from "../results/batch.ts";
+import { payloadOf, ResultBuilder } from "../results/batch.ts";
 import type { Core } from "./context.ts";
 import type { Links } from "./links.ts";
 import type { PeerId } from "./messages.ts";
+
+/**
+ * A relay to a peer within this many ms of the last waits for this long after it, and leaves
+ * with whatever arrived meanwhile.
+ */
+export const RELAY_MS = 2;
 
 /** A result waiting for a way to its owner. */
 interface Held {
@@ -33,7 +42,12 @@ export class Routes {
   readonly #c: Core;
   readonly #links: Links;
   #results = new Map<PeerId, ResultBuilder>();
+  /** Relays not sent yet, by the peer they go to, then by owner. */
   #relays = new Map<PeerId, Map<PeerId, ResultBuilder>>();
+  /** When a relay was last sent to each peer. */
+  #relayAt = new Map<PeerId, number>();
+  /** Whether a relay was routed since the last flush. */
+  #relayNew = false;
   #done = new Map<PeerId, Map<PeerId, number[]>>();
   /** Done notices to send once the owner has the results sent to it this turn. */
   #doneAfter = new Map<PeerId, Notice[]>();
@@ -85,6 +99,7 @@ export class Routes {
       let b = byOwner.get(owner);
       if (b === undefined) byOwner.set(owner, b = new ResultBuilder());
       b.add(seq, ok, payload);
+      this.#relayNew = true;
       return;
     }
     let h = this.#held.get(owner);
@@ -113,7 +128,7 @@ export class Routes {
 
   /** Whether anything waits to be sent at the end of the turn. */
   get pending(): boolean {
-    return this.#results.size > 0 || this.#relays.size > 0 || this.#done.size > 0 ||
+    return this.#results.size > 0 || this.#relayNew || this.#done.size > 0 ||
       this.#started.size > 0;
   }
 
@@ -135,14 +150,24 @@ export class Routes {
       this.#results.clear();
       this.#doneAfter.clear();
     }
+    this.#relayNew = false;
     if (this.#relays.size > 0) {
+      const now = this.#c.now;
+      let wait = Infinity;
       for (const [via, byOwner] of this.#relays) {
+        const due = (this.#relayAt.get(via) ?? -Infinity) + RELAY_MS;
+        if (due > now) {
+          wait = Math.min(wait, due - now);
+          continue;
+        }
+        this.#relayAt.set(via, now);
+        this.#relays.delete(via);
         for (const [owner, b] of byOwner) {
           this.#c.stats.relayed += b.length;
           links.send(via, { t: "relay", owner, r: b.finish(true) });
         }
       }
-      this.#relays.clear();
+      if (wait < Infinity) this.#c.arm("relay", wait);
     }
     if (this.#done.size > 0) {
       for (const [to, byOwner] of this.#done) {
@@ -189,6 +214,19 @@ export class Routes {
   lost(id: PeerId): void {
     this.#held.delete(id);
     this.#awaiting.delete(id);
+    this.#relayAt.delete(id);
+    for (const byOwner of this.#relays.values()) byOwner.delete(id);
+    const relays = this.#relays.get(id);
+    if (relays !== undefined) {
+      // Results that waited to go back through `id` go another way now.
+      this.#relays.delete(id);
+      for (const [owner, b] of relays) {
+        const r = b.finish();
+        for (let i = 0; i < r.keys.length; i++) {
+          this.result(owner, undefined, r.keys[i], r.oks[i] as 0 | 1, payloadOf(r, i));
+        }
+      }
+    }
     for (const [owner, h] of this.#held) {
       for (const e of h) if (e.via === id) e.via = undefined;
       this.#links.connect(owner);

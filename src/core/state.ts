@@ -38,7 +38,7 @@ const MAX_BATCH = 1024;
 /** How often a peer looks whether its executor got stuck on handed tasks (see `#watch`). */
 export const WATCH_MS = 10;
 /** Changes in how much work a peer has (not whether it has any) are gossiped this often. */
-const LAZY_GOSSIP_MS = 20;
+export const LAZY_GOSSIP_MS = 20;
 
 /** Tasks handed to the executor in one "run" message. */
 interface HandedRun {
@@ -74,7 +74,8 @@ export class PeerState {
   #stealing: PeerId | undefined;
   /** Gossiped load of each linked peer. */
   #loads = new Map<PeerId, number>();
-  #sentLoad = 0;
+  /** The load each linked peer last heard from this one. */
+  #told = new Map<PeerId, number>();
   #gossipDue = false;
   /** When load was last gossiped. */
   #gossipAt = -Infinity;
@@ -90,11 +91,14 @@ export class PeerState {
     this.#links.attach({
       linked: (id, load) => {
         this.#loads.set(id, load);
+        this.#told.delete(id);
+        this.#noteLoad();
         this.#consts.linked(id);
         this.#routes.linked(id);
       },
       unlinked: (id) => {
         this.#loads.delete(id);
+        this.#told.delete(id);
         if (this.#stealing === id) this.#stealing = undefined;
       },
       pruned: (id) => {
@@ -217,7 +221,7 @@ export class PeerState {
         break;
       case "timer":
         c.fired(event.name);
-        if (event.name === "flush") this.#flush();
+        if (event.name === "flush" || event.name === "relay") this.#flush();
         else if (event.name === "watch") this.#watch();
         else if (event.name === "gossip") this.#gossipLoad(true);
         else this.#links.tick();
@@ -491,22 +495,36 @@ export class PeerState {
     this.#c.arm("flush", 0);
   }
 
-  /** @param due the gossip timer fired: what was held back goes now */
+  /**
+   * Tell linked peers how much work this peer has, each only when its figure went stale (see
+   * `worthGossiping`). Having work after none is news to act on now for a peer with none of
+   * its own (idle peers sleep until they hear it); any other change is not, and goes at most
+   * every LAZY_GOSSIP_MS, with whatever is true then: a thief that acts on a stale figure
+   * learns the fresh one from the reply. So a busy grid's load messages do not grow with
+   * each peer's links as every flip between none and some would make them.
+   * @param due the gossip timer fired: what was held back goes now
+   */
   #gossipLoad(due = false): void {
     this.#gossipDue = false;
+    const c = this.#c;
     const n = this.#stealable();
-    if (!worthGossiping(this.#sentLoad, n)) return;
-    // Having work after none is news to act on now (idle peers sleep until they hear it); any
-    // other change is not, and goes at most every LAZY_GOSSIP_MS, with whatever is true then:
-    // a thief that acts on a stale figure learns the fresh one from the reply.
-    const lazy = this.#sentLoad > 0 || n === 0;
-    if (lazy && !due && this.#c.now - this.#gossipAt < LAZY_GOSSIP_MS) {
-      this.#c.arm("gossip", LAZY_GOSSIP_MS - (this.#c.now - this.#gossipAt));
-      return;
+    const lazyOk = due || c.now - this.#gossipAt >= LAZY_GOSSIP_MS;
+    let deferred = false;
+    for (const id of this.#links.links) {
+      // A new link heard a figure in the handshake, maybe stale by now: one with no work
+      // costs nothing (a thief learns it from the reply), one with work is sent again.
+      const sent = this.#told.get(id) ?? (n > 0 ? -1 : 0);
+      if (!worthGossiping(sent, n)) continue;
+      const news = sent <= 0 && n > 0 && !(this.#loads.get(id)! > 0);
+      if (!news && !lazyOk) {
+        deferred = true;
+        continue;
+      }
+      if (!news) this.#gossipAt = c.now;
+      this.#told.set(id, n);
+      this.#links.send(id, { t: "load", n }, !news);
     }
-    this.#gossipAt = this.#c.now;
-    this.#sentLoad = n;
-    this.#links.broadcast({ t: "load", n }, lazy);
+    if (deferred) c.arm("gossip", LAZY_GOSSIP_MS - (c.now - this.#gossipAt));
   }
 
   /** Ask one linked peer, picked at random by load, for work; only peers with `min` or more. */
@@ -548,7 +566,7 @@ export class PeerState {
     this.#links.send(thief, { t: "tasks", blocks, load });
     // The thief now holds the freshest estimate; gossip again as soon as it goes stale (an
     // empty reply followed by an executor stuck on handed tasks must reach the thieves).
-    this.#sentLoad = load;
+    this.#told.set(thief, load);
     if (given > 0) this.#noteLoad();
   }
 

@@ -85,6 +85,7 @@ export interface SimMetrics {
   /** Frames (what the messages of one turn to one peer travel in) per peer per second. */
   framesPerPeerSec: number;
   messages: number;
+  /** Messages sent while `main` ran, by type. */
   byType: Record<string, number>;
   /** Steal requests that brought work, of all sent. */
   stealSuccess: number;
@@ -623,8 +624,10 @@ class Sim {
   #send(src: SimPeer, to: PeerId, m: CoreMessage, lazy = false): void {
     const from = src.id;
     this.#messages++;
-    if (this.#inJob()) this.#jobMessages++;
-    this.#byType.set(m.t, (this.#byType.get(m.t) ?? 0) + 1);
+    if (this.#inJob()) {
+      this.#jobMessages++;
+      this.#byType.set(m.t, (this.#byType.get(m.t) ?? 0) + 1);
+    }
     if (m.t === "lost") {
       for (const id of m.peers) {
         if (this.#declared.has(id)) continue;

@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import type { Action, CoreConfig, Event, ExecutorView } from "../../src/core/events.ts";
 import type { CoreMessage } from "../../src/core/messages.ts";
-import { PeerState } from "../../src/core/state.ts";
+import { RELAY_MS } from "../../src/core/routes.ts";
+import { LAZY_GOSSIP_MS, PeerState } from "../../src/core/state.ts";
 import { ResultBuilder } from "../../src/results/batch.ts";
 import { BlockBuilder, type TaskBlock } from "../../src/scheduler/block.ts";
 
@@ -73,7 +74,7 @@ class Harness {
     return this.turn({ type: "ready" });
   }
 
-  batch(b: Partial<Extract<Event, { type: "batch" }>["batch"]>): Action[] {
+  batch(b: Partial<Extract<Event, { type: "batch" }>["batch"]>, dt = 0): Action[] {
     return this.turn({
       type: "batch",
       batch: {
@@ -87,7 +88,7 @@ class Harness {
         ranMs: 0,
         ...b,
       },
-    });
+    }, dt);
   }
 
   tick(dt: number): Action[] {
@@ -148,6 +149,30 @@ describe("stealing", () => {
       lazy: false,
     }]);
     expect(sent(h.msg("B", { t: "load", n: 8 }), "steal")).toEqual([]); // already asking
+  });
+
+  test("work after none is news at once to peers with none; others hear it lazily", () => {
+    const h = new Harness("A", true);
+    h.ready();
+    h.link("B", 0); // idle, as far as A knows
+    h.link("C", 5); // has work of its own
+    expect(sent(h.log, "load")).toEqual([]); // nothing to tell: the handshake said 0
+    h.x.isBusy = true;
+    const out = h.batch({ submit: block("", [1, 2, 3, 4]), hungry: false, runs: 0 });
+    // B now; C may wait for other messages (nothing went lately, so no throttle yet).
+    expect(sent(out, "load")).toEqual([
+      { to: "B", m: { t: "load", n: 4 }, lazy: false },
+      { to: "C", m: { t: "load", n: 4 }, lazy: true },
+    ]);
+    // A change that is not news, within LAZY_GOSSIP_MS of the last, waits for the throttle.
+    const soon = h.batch({ submit: block("", [5, 6, 7, 8]), hungry: false, runs: 0 }, 1);
+    expect(sent(soon, "load")).toEqual([]);
+    expect(of(soon, "timer").find((t) => t.name === "gossip")?.after).toBe(LAZY_GOSSIP_MS - 1);
+    const later = h.turn({ type: "timer", name: "gossip" }, LAZY_GOSSIP_MS - 1);
+    expect(sent(later, "load")).toEqual([
+      { to: "B", m: { t: "load", n: 8 }, lazy: true },
+      { to: "C", m: { t: "load", n: 8 }, lazy: true },
+    ]);
   });
 
   test("a victim gives the oldest half of its queue and lends its own tasks", () => {
@@ -370,6 +395,44 @@ describe("result routing", () => {
     const [res] = sent(out, "results", "O");
     expect([...(res.m as Extract<CoreMessage, { t: "results" }>).r.keys]).toEqual([1]);
     expect(h.s.inFlight.custody).toBe(0);
+  });
+
+  test("a middle sends a peer one relay per RELAY_MS (the first at once) with all that came", () => {
+    // M got O's tasks from U and has no link to O; T took two of them from M.
+    const h = new Harness("M");
+    h.ready();
+    h.link("U", 5);
+    h.msg("U", { t: "tasks", blocks: [block("O", [1, 2, 3, 4, 5])], load: 0 });
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    const first = h.msg("T", { t: "relay", owner: "O", r: results([1]) });
+    const keysOf = (s: Sent[]) =>
+      s.map((x) => [...(x.m as Extract<CoreMessage, { t: "relay" }>).r.keys]);
+    expect(keysOf(sent(first, "relay", "U"))).toEqual([[1]]);
+    const second = h.msg("T", { t: "relay", owner: "O", r: results([2]) }, 1);
+    expect(sent(second, "relay")).toEqual([]);
+    expect(of(second, "timer").find((t) => t.name === "relay")?.after).toBe(RELAY_MS - 1);
+    const due = h.turn({ type: "timer", name: "relay" }, RELAY_MS - 1);
+    expect(keysOf(sent(due, "relay", "U"))).toEqual([[2]]);
+    expect(h.s.inFlight.custody).toBe(0);
+  });
+
+  test("relays held for a peer that is lost go to the owner another way", () => {
+    const h = new Harness("M");
+    h.ready();
+    h.link("U", 5);
+    h.link("X");
+    h.msg("U", { t: "tasks", blocks: [block("O", [1, 2, 3, 4, 5])], load: 0 });
+    h.link("T");
+    h.msg("T", { t: "steal" });
+    h.msg("T", { t: "relay", owner: "O", r: results([1]) });
+    h.msg("T", { t: "relay", owner: "O", r: results([2]) }, 1); // held back
+    const out = h.msg("X", { t: "lost", peers: ["U"] });
+    expect(h.s.inFlight.held).toBe(1);
+    expect(of(out, "connect").map((a) => a.peer)).toContain("O");
+    const up = h.link("O");
+    expect([...(sent(up, "results", "O")[0].m as Extract<CoreMessage, { t: "results" }>).r.keys])
+      .toContain(2);
   });
 
   test("a runner linked to the owner sends it straight there, then tells the middle", () => {

@@ -262,6 +262,8 @@ export class PeerState {
       case "load":
         this.#loads.set(from, m.n);
         if (m.n > 0) this.#pump();
+        // A peer with no work may be about to sleep: what it has not heard of ours is news now.
+        else if (this.#stealable() > 0) this.#noteLoad();
         break;
       case "steal":
         this.#onSteal(from);
@@ -503,8 +505,9 @@ export class PeerState {
    * learns the fresh one from the reply. So a busy grid's load messages do not grow with
    * each peer's links as every flip between none and some would make them.
    * @param due the gossip timer fired: what was held back goes now
+   * @param urgent send at once, not with other traffic (this peer is about to sleep)
    */
-  #gossipLoad(due = false): void {
+  #gossipLoad(due = false, urgent = false): void {
     this.#gossipDue = false;
     const c = this.#c;
     const n = this.#stealable();
@@ -522,7 +525,7 @@ export class PeerState {
       }
       if (!news) this.#gossipAt = c.now;
       this.#told.set(id, n);
-      this.#links.send(id, { t: "load", n }, !news);
+      this.#links.send(id, { t: "load", n }, !news && !urgent);
     }
     if (deferred) c.arm("gossip", LAZY_GOSSIP_MS - (c.now - this.#gossipAt));
   }
@@ -531,7 +534,11 @@ export class PeerState {
   #steal(min = 1): void {
     if (this.#stealing !== undefined) return;
     const victim = pickVictim(this.#loads, this.#c.random, min);
-    if (victim === undefined) return; // sleep until some peer gossips work
+    if (victim === undefined) {
+      // Sleep until some peer gossips work; first tell those that think this one has some.
+      this.#gossipLoad(true, true);
+      return;
+    }
     this.#stealing = victim;
     this.#c.stats.steals++;
     if (!this.#links.send(victim, { t: "steal" })) {

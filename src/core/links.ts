@@ -675,7 +675,7 @@ export class Links {
       }
     }
     for (const id of lost) {
-      this.declareLost(id, `unreachable for ${now - this.#peers.get(id)!.suspect!} ms`);
+      this.declareLost(id, `unreachable for ${Math.round(now - this.#peers.get(id)!.suspect!)} ms`);
       if (c.left) return;
     }
     if (this.#linked.size - this.#pruning() > c.cfg.maxDegree) this.#pruneOne();

@@ -1,7 +1,9 @@
 /**
  * How a task's failure crosses the wire: the error's own name, message and stack (so
- * `e.name === "BadInput"` on the awaiting side), its cause, and the id of the peer that ran it.
- * A value thrown that is not an Error travels as itself.
+ * `e.name === "BadInput"` on the awaiting side), its cause, its own enumerable fields (`code`,
+ * `errno`, `limit`…, as a returned error keeps them), and the id of the peer that ran it. A
+ * field or cause that cannot cross the wire (a function, say) is left out, and the error goes
+ * without it. A value thrown that is not an Error travels as itself.
  *
  * @module
  */
@@ -15,6 +17,27 @@ interface ErrorInfo {
   peer: string;
   cause?: unknown;
   hasCause: boolean;
+  /** Own enumerable fields, but `cause` (and a TaskError's `peerId`, carried as `peer`). */
+  fields?: Record<string, unknown>;
+}
+
+/** Names the awaiting side's error sets itself; an own field by one of them is not copied. */
+const RESERVED = new Set(["name", "message", "stack", "cause", "peerId"]);
+
+/** The own enumerable fields of `err` that can cross the wire. */
+function fieldsOf(err: Error): Record<string, unknown> | undefined {
+  let fields: Record<string, unknown> | undefined;
+  for (const key of Object.keys(err)) {
+    if (RESERVED.has(key)) continue;
+    const value = (err as unknown as Record<string, unknown>)[key];
+    try {
+      encodeValue(value, key);
+    } catch {
+      continue;
+    }
+    (fields ??= {})[key] = value;
+  }
+  return fields;
 }
 
 type Failure = { e: ErrorInfo } | { v: unknown };
@@ -29,6 +52,7 @@ function info(err: Error, peerId: string, withCause: boolean): ErrorInfo {
     peer,
     hasCause,
     cause: hasCause ? err.cause : undefined,
+    fields: fieldsOf(err),
   };
 }
 
@@ -57,11 +81,23 @@ export function decodeFailure(bytes: Uint8Array): unknown {
   const f = decodeValue(bytes) as Failure;
   if ("v" in f) return f.v;
   const e = f.e;
-  return new TaskError(
+  const err = new TaskError(
     e.name,
     e.message,
     e.stack,
     e.peer,
     e.hasCause ? { cause: e.cause } : undefined,
   );
+  if (typeof e.fields === "object" && e.fields !== null) {
+    for (const [key, value] of Object.entries(e.fields)) {
+      if (RESERVED.has(key)) continue; // a hostile peer's, not a task's
+      Object.defineProperty(err, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return err;
 }

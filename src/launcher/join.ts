@@ -5,6 +5,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { GridError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { Peer } from "../peer/peer.ts";
@@ -75,7 +76,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     await peer.stop();
     throw lastError ?? new GridError("Cannot join the grid: no bootstrap address given");
   }
-  log.info(`peer ${peer.id} joined grid "${options.grid}"`);
+  log.info(`peer ${peer.id} (pid ${process.pid}) joined grid "${options.grid}"`);
   options.onJoined?.();
   const outcome = await stopped.promise;
   await peer.stop();

@@ -3,14 +3,18 @@
  * child processes of the same runtime, and runs `main` as soon as the origin has loaded the
  * entry module: the other peers join while it runs, and take work from it as they come (a
  * job that needs them all first awaits `grid.waitForPeers()`). When `main` settles it stops
- * every peer and returns the exit status. A peer that has not joined within `joinTimeout`,
- * or exits early, fails the job. The children get the grid key and the origin's address on
- * standard input, and exit when it closes: no process outlives the launcher, however it
- * ends.
+ * every peer and returns the exit status. A peer that dies during the job fails nothing: the
+ * grid runs its tasks elsewhere, and the launcher says so in one line and starts another in its
+ * place (but not a peer that died `MAX_QUICK_DEATHS` times in a row soon after starting: that
+ * is a fault of the host or the program, said once). Only a peer that exits before the grid is
+ * up, or too few peers joined within `joinTimeout`, fail the job. The children get the grid key
+ * and the origin's address on standard input, and exit when it closes: no process outlives the
+ * launcher, however it ends.
  *
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
 import process from "node:process";
 import { decodeValue } from "../codec/mod.ts";
 import { GridError, UsageError } from "../errors.ts";
@@ -57,6 +61,25 @@ export interface LaunchOutcome {
 
 const CHILD_SCRIPT = new URL("./child.ts", import.meta.url).pathname;
 const STOP_GRACE_MS = 3000;
+/** A peer that dies this many times in a row, each within `QUICK_MS` of starting, is not restarted. */
+const MAX_QUICK_DEATHS = 3;
+const QUICK_MS = 10_000;
+
+/** How a process ended, as a shell reports it: `status 137 (SIGKILL)`. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal !== null) {
+    const n = (constants.signals as Record<string, number>)[signal];
+    return n === undefined ? `signal ${signal}` : `status ${128 + n} (${signal})`;
+  }
+  return `status ${code ?? 1}`;
+}
+
+/** The exit status a shell would report for `code` / `signal`. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal === null) return code ?? 1;
+  const n = (constants.signals as Record<string, number>)[signal];
+  return n === undefined ? 1 : 128 + n;
+}
 
 /** Start a grid of `workers` peers on this host and run the entry's `main` on it. */
 export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
@@ -69,39 +92,55 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const grid = options.grid ?? "scoop";
   // Children start first: their runtime and module loading (most of a peer's start-up)
   // overlaps with this peer's own; they wait for their config on stdin.
-  const children: ChildProcess[] = [];
-  const exits: Promise<number>[] = [];
+  const live = new Map<ChildProcess, Promise<number>>();
   const early = Promise.withResolvers<never>();
   let ending = false;
-  for (let i = 1; i < workers; i++) {
+  /** Set once the origin is up: what every child gets on stdin. */
+  // deno-lint-ignore prefer-const -- set once the origin is up; the exit handlers read it before
+  let configLine: string | undefined;
+  /** Peers this launcher still means to have (the origin included). */
+  let expected = workers;
+  let onExpected = () => {};
+  const spawnPeer = (i: number, quickDeaths: number) => {
     const target = options.runtime ?? runtime;
     const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], target);
-    const env = peerEnv(target);
-    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env });
-    children.push(child);
-    exits.push(
-      new Promise((resolve) => {
-        child.on("exit", (code, signal) => {
-          const status = code ?? (signal ? 128 : 1);
-          if (!ending) {
-            early.reject(
-              new GridError(
-                `Cannot run the grid: peer ${i} exited with status ${status}${
-                  signal ? ` (${signal})` : ""
-                }`,
-              ),
-            );
-          }
-          resolve(status);
-        });
-        child.on("error", (err) => {
-          early.reject(new GridError(`Cannot start peer ${i} (${cmd}): ${err.message}`));
-          resolve(127);
-        });
-      }),
-    );
+    const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env: peerEnv(target) });
+    const startedAt = Date.now();
+    const exited = new Promise<number>((resolve) => {
+      child.on("exit", (code, signal) => {
+        live.delete(child);
+        resolve(exitStatus(code, signal));
+        if (ending) return;
+        const how = describeExit(code, signal);
+        if (configLine === undefined) {
+          early.reject(new GridError(`Cannot run the grid: peer ${i} exited with ${how}`));
+          return;
+        }
+        const quick = Date.now() - startedAt < QUICK_MS ? quickDeaths + 1 : 0;
+        if (quick >= MAX_QUICK_DEATHS) {
+          expected--;
+          onExpected();
+          process.stderr.write(
+            `scoop: peer ${i} exited with ${how}, ${quick} times in a row within ` +
+              `${QUICK_MS / 1000} s of starting: not started again; the job goes on without it\n`,
+          );
+          return;
+        }
+        process.stderr.write(
+          `scoop: peer ${i} died (${how}); its tasks run elsewhere; starting another\n`,
+        );
+        spawnPeer(i, quick);
+      });
+      child.on("error", (err) => {
+        early.reject(new GridError(`Cannot start peer ${i} (${cmd}): ${err.message}`));
+        resolve(127);
+      });
+    });
+    live.set(child, exited);
     child.stdin!.on("error", () => {}); // a child that died is reported through "exit"
-  }
+    if (configLine !== undefined) child.stdin!.write(configLine);
+  };
+  for (let i = 1; i < workers; i++) spawnPeer(i, 0);
   // libp2p is imported only now, while the children load: most of a peer's start-up is import.
   const { Peer } = await import("../peer/peer.ts");
   const peer: PeerType = await Peer.start({
@@ -121,11 +160,21 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     bootstrap: addrs,
     level: logLevel() as Level,
   };
-  for (const child of children) child.stdin!.write(JSON.stringify(config) + "\n");
+  configLine = JSON.stringify(config) + "\n";
+  for (const child of live.keys()) child.stdin!.write(configLine);
   early.promise.catch(() => {});
 
   const killAll = (signal: NodeJS.Signals) => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
+    // `live` holds the children that have not exited. Signals go by pid: Deno's
+    // `ChildProcess.kill` sends one signal only (a second, such as the SIGKILL that follows a
+    // SIGTERM to a stopped child, returns false and is never sent).
+    for (const c of live.keys()) {
+      try {
+        if (c.pid !== undefined) process.kill(c.pid, signal);
+      } catch {
+        // exited meanwhile
+      }
+    }
   };
   const onSignal = (signal: NodeJS.Signals) => {
     ending = true;
@@ -139,8 +188,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const allJoined = new Promise<void>((resolve) => {
-      if (peer.size >= workers) resolve();
-      peer.onSize = (n) => n >= workers && resolve();
+      const check = () => peer.size >= expected && resolve();
+      check();
+      peer.onSize = check;
+      onExpected = check;
     });
     const timeout = options.joinTimeout ?? 60_000;
     const timedOut = new Promise<never>((_, reject) => {
@@ -148,7 +199,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
         () =>
           reject(
             new GridError(
-              `Cannot run the grid: only ${peer.size} of ${workers} peers joined within ${timeout}ms`,
+              `Cannot run the grid: only ${peer.size} of ${expected} peers joined within ${timeout}ms`,
             ),
           ),
         timeout,
@@ -184,7 +235,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   killAll("SIGTERM");
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
-    Promise.all(exits),
+    Promise.all(live.values()),
     new Promise((resolve) => {
       graceTimer = setTimeout(resolve, STOP_GRACE_MS);
     }),

@@ -91,6 +91,19 @@ describe("API on a 3-peer grid", () => {
     expect(out.nested.stack).toMatch(/at .*fail/);
   }, TIMEOUT);
 
+  test("a thrown error keeps its own fields and its cause's, across nesting", async () => {
+    const out = await scenario("errors");
+    const want = {
+      name: "QuotaExceeded",
+      code: "E_QUOTA",
+      limit: 5,
+      retry: false, // a function cannot cross the wire: the error goes without that field
+      cause: ["disk full", 28],
+    };
+    expect(out.fields).toEqual(want);
+    expect(out.fieldsNested).toEqual(want);
+  }, TIMEOUT);
+
   test("shared constants are read by tasks on every peer", async () => {
     const out = await scenario("consts");
     expect(out.values).toEqual([JSON.stringify({ list: [1, 2, 3], when: new Date(0) })]);

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FIXTURES, killAll, lastJson, noneLeft, start } from "./_harness.ts";
@@ -41,4 +42,81 @@ describe("faults", () => {
     expect(await noneLeft(origin.tag)).toEqual([]);
     expect(await noneLeft(joiner.tag)).toEqual([]);
   }, TIMEOUT);
+
+  /** Start `-n 3` on `scenario`, and find the pid of the first peer but the origin to run a task. */
+  async function gridWithVictim(scenario: string[]) {
+    const origin = start(["-v", "-n", "3", FIXTURE, ...scenario]);
+    const [, victim] = await origin.waitFor(/remote ran (\w+)/);
+    const [, pid] = await origin.waitFor(new RegExp(`peer ${victim} \\(pid (\\d+)\\) joined`));
+    return { origin, victim, pid: Number(pid) };
+  }
+
+  const lostLine = (victim: string) =>
+    new RegExp(`peer ${victim} lost .*; \\d+ of its tasks run elsewhere`);
+
+  test(
+    "a peer of -n killed mid-map: the job goes on, one line says so, another peer starts",
+    async () => {
+      const { origin, victim, pid } = await gridWithVictim(["survive", "3", "600", "replaced"]);
+      process.kill(pid, "SIGKILL");
+      expect(await origin.exited).toBe(0);
+      expect(lastJson(origin.stdout)).toEqual({
+        replaced: true,
+        exact: true,
+        n: 600,
+        ranOnOrigin: true,
+        ranElsewhere: true,
+      });
+      expect(origin.stderr).toMatch(
+        /scoop: peer \d died \(status 137 \(SIGKILL\)\); its tasks run elsewhere; starting another/,
+      );
+      expect(origin.stderr).toMatch(lostLine(victim));
+      expect(await noneLeft(origin.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "a peer of -n killed mid-tree: parents and leaves it held run again, fib exact",
+    async () => {
+      const { origin, victim, pid } = await gridWithVictim(["surviveTree", "3", "14"]);
+      process.kill(pid, "SIGKILL");
+      expect(await origin.exited).toBe(0);
+      expect(lastJson(origin.stdout)).toEqual({ exact: true, value: 377 });
+      expect(origin.stderr).toMatch(lostLine(victim));
+      expect(await noneLeft(origin.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  test("a peer that dies again and again soon after starting is given up, said once", async () => {
+    const marker = join(dir, "gave-up");
+    const origin = start(["-n", "2", FIXTURE, "crashloop", marker]);
+    await origin.waitFor(
+      /scoop: peer 1 exited with status 137 \(SIGKILL\), 3 times in a row within 10 s of starting: not started again; the job goes on without it/,
+    );
+    writeFileSync(marker, "");
+    expect(await origin.exited).toBe(0);
+    expect(lastJson(origin.stdout)).toEqual({ ok: true, ranOnOrigin: true });
+    expect(origin.stderr.match(/starting another/g)?.length).toBe(2);
+    expect(await noneLeft(origin.tag)).toEqual([]);
+  }, TIMEOUT);
+
+  for (const scenario of [["survive", "3", "600"], ["surviveTree", "3", "14"]]) {
+    test(
+      `a peer stopped (SIGSTOP) and never resumed mid-${
+        scenario[0] === "survive" ? "map" : "tree"
+      }: found by heartbeats, results exact`,
+      async () => {
+        const { origin, victim, pid } = await gridWithVictim(scenario);
+        process.kill(pid, "SIGSTOP");
+        expect(await origin.exited).toBe(0);
+        expect(lastJson(origin.stdout).exact).toBe(true);
+        expect(origin.stderr).toMatch(lostLine(victim));
+        // The launcher ends a stopped peer too (SIGKILL after the grace period).
+        expect(await noneLeft(origin.tag)).toEqual([]);
+      },
+      TIMEOUT,
+    );
+  }
 });

@@ -60,6 +60,7 @@ export {
   TimeoutError,
   UnknownTaskError,
   UsageError,
+  WorkerExitError,
 } from "./src/errors.ts";
 export type { Logger } from "./src/log.ts";
 

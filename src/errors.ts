@@ -63,6 +63,21 @@ export class UnknownTaskError extends Error {
   }
 }
 
+/**
+ * Code on a peer's executor tried to end it (`process.exit`, `Deno.exit`, `self.close`): the
+ * executor runs on, and the task that called it fails with this error.
+ */
+export class WorkerExitError extends Error {
+  static override name = "WorkerExitError";
+  /** The exit code asked for. */
+  readonly code: number | undefined;
+  constructor(message: string, code: number | undefined) {
+    super(message);
+    this.name = "WorkerExitError";
+    this.code = code;
+  }
+}
+
 /** The grid cannot be used: not started, shut down, or a peer was lost with no recovery. */
 export class GridError extends Error {
   static override name = "GridError";

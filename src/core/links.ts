@@ -83,6 +83,8 @@ interface PeerInfo {
   session: Session | undefined;
   /** Last time a message came from it, or went to it (for heartbeats). */
   heard: number;
+  /** When a whole message from it last arrived (bytes alone may be old ones the kernel holds). */
+  heardMessage: number;
   sent: number;
   /** Since when it is unreachable (its link broke); undefined while fine. */
   suspect: number | undefined;
@@ -293,6 +295,7 @@ export class Links {
     const p = this.#peers.get(from);
     if (p === undefined || !p.linked || this.#lost.has(from)) return false;
     p.heard = this.#c.now;
+    p.heardMessage = this.#c.now;
     if (RELIABLE[m.t]) {
       const s = p.session!;
       s.received++;
@@ -342,7 +345,9 @@ export class Links {
         break;
       case "probe": {
         const q = this.#peers.get(m.peer);
-        if (q?.linked && c.now - q.heard < c.cfg.heartbeatMs * 2) {
+        // Only a message vouches: bytes still arriving may be what a stopped process's kernel
+        // had buffered before it stopped.
+        if (q?.linked && c.now - q.heardMessage < c.cfg.heartbeatMs * 2) {
           this.#emit(from, p, { t: "vouch", peer: m.peer }, false);
         }
         break;
@@ -391,6 +396,7 @@ export class Links {
         origin: false,
         session: undefined,
         heard: now,
+        heardMessage: now,
         sent: now,
         suspect: undefined,
         vouched: 0,
@@ -434,6 +440,7 @@ export class Links {
     p.origin = origin;
     if (origin) this.#originId = id;
     p.heard = c.now;
+    p.heardMessage = c.now;
     p.suspect = undefined;
     p.connecting = undefined;
     this.#everLinked = true;
@@ -558,8 +565,9 @@ export class Links {
       return;
     }
     const requeued = this.#hooks.lost(id);
+    // Shown by default where it changed something here: the tasks it held run again.
     c.log(
-      "info",
+      requeued > 0 ? "warn" : "info",
       `peer ${id} lost (${why})${requeued > 0 ? `; ${requeued} of its tasks run elsewhere` : ""}`,
     );
     // Whoever found it out tells every link (among them, most of the lost peer's other

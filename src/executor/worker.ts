@@ -14,8 +14,9 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import process from "node:process";
 import { decodeValue, encodeValue } from "../codec/mod.ts";
-import { GridError } from "../errors.ts";
+import { GridError, WorkerExitError } from "../errors.ts";
 import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
 import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
@@ -72,6 +73,8 @@ interface Slot {
   listener?: () => void;
   /** Done callbacks of this task, each wrapped once to run in its context (see onWait). */
   wrappers?: Map<unknown, (f: Future<unknown>) => void>;
+  /** What runs in it, for messages: `task "fib"`, or `main`. */
+  label?: string;
 }
 const slots = new AsyncLocalStorage<Slot>();
 /** Tasks may start while fewer than this many run without being blocked on futures. */
@@ -334,6 +337,7 @@ function start(block: TaskBlock, i: number, idx: number): void {
   }
   let value: unknown;
   const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
+  slot.label = `task "${name}"`;
   active++;
   progress();
   try {
@@ -408,8 +412,39 @@ const identified = Promise.withResolvers<void>();
 let constId = 0;
 const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }>();
 
+/**
+ * Make every way for user code to end this executor throw instead: a task that calls
+ * `process.exit(7)` fails with a {@link WorkerExitError}, and the executor (with every other
+ * task and future it holds) runs on. Unguarded, Bun ends the thread and Deno ends it silently,
+ * while the peer's mesh thread still answers its neighbours: the job would hang.
+ */
+function guardExit(): void {
+  const refuse = (how: string) => (code?: number) => {
+    const who = slots.getStore()?.label ?? "code outside any task";
+    throw new WorkerExitError(
+      `${who} called ${how}(${code ?? ""}) on peer ${context.peerId}: tasks and main cannot ` +
+        `end a peer's executor (throw an error to fail the task; return from main to end the job)`,
+      code,
+    );
+  };
+  const g = globalThis as unknown as {
+    Deno?: Record<string, unknown>;
+    close?: unknown;
+  };
+  process.exit = refuse("process.exit") as typeof process.exit;
+  if (g.Deno !== undefined) {
+    try {
+      Object.defineProperty(g.Deno, "exit", { value: refuse("Deno.exit"), configurable: true });
+    } catch {
+      // a runtime that forbids it: Deno.exit then ends the executor as before
+    }
+  }
+  if (typeof g.close === "function") g.close = () => refuse("self.close")();
+}
+
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   configureLog({ level: m.level });
+  guardExit();
   claim = new Int32Array(m.claim);
   context.isOrigin = m.isOrigin;
   context.size = 1;
@@ -447,7 +482,7 @@ function mainFunction(): ((args: string[]) => unknown) | undefined {
 async function runMain(args: string[]): Promise<void> {
   let ok: 0 | 1 = 1;
   let payload: Uint8Array;
-  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
+  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now(), label: "main" };
   active++;
   progress();
   try {

@@ -252,6 +252,16 @@ export class Peer {
         error: new Error(`Executor crashed: ${(e as ErrorEvent).message}`),
       });
     };
+    // Bun says when the executor's thread ends (Deno does not; its executor guards every way
+    // user code could end it, see `guardExit` in the executor): a peer without its executor
+    // cannot go on, and leaves, so its tasks run elsewhere.
+    this.#worker.addEventListener("close", (e) => {
+      if (this.#stopped) return;
+      const code = (e as Event & { code?: number }).code;
+      log.error(`the executor ended (code ${code ?? "unknown"}): this peer leaves the grid`);
+      this.#ready.resolve(false);
+      this.onStop({ ok: false, error: new Error(`Executor ended with code ${code ?? "unknown"}`) });
+    });
     this.#post({
       t: "init",
       entry: this.#options.entry,

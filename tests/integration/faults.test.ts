@@ -89,6 +89,27 @@ describe("faults", () => {
     TIMEOUT,
   );
 
+  test(
+    "a task that calls process.exit or Deno.exit fails alone; the executor runs on",
+    async () => {
+      const r = start(["-n", "3", FIXTURE, "quit"]);
+      expect(await r.exited).toBe(0);
+      expect(lastJson(r.stdout)).toEqual({
+        values: 30,
+        errors: 10,
+        names: ["WorkerExitError"],
+        codes: [7],
+        message: expect.stringMatching(
+          /^task "quitSome" called (process|Deno)\.exit\(7\) on peer P: tasks and main cannot end/,
+        ),
+        remote: true,
+        peersAfter: 3,
+      });
+      expect(await noneLeft(r.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
   test("a peer that dies again and again soon after starting is given up, said once", async () => {
     const marker = join(dir, "gave-up");
     const origin = start(["-n", "2", FIXTURE, "crashloop", marker]);

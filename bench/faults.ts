@@ -9,10 +9,10 @@
  *     bun bench/faults.ts [rounds]
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { writeBetweenMarkers } from "./markers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -129,14 +129,7 @@ const table = [
 ].join("\n");
 process.stdout.write(table + "\n");
 
-const file = join(ROOT, "bench", "RESULTS.md");
-const text = readFileSync(file, "utf8");
-const start = text.indexOf("<!-- FAULTS -->");
-const end = text.indexOf("<!-- /FAULTS -->");
-if (start >= 0 && end > start) {
-  writeFileSync(file, `${text.slice(0, start + 15)}\n${table}\n${text.slice(end)}`);
-  process.stderr.write("faults: bench/RESULTS.md updated\n");
-}
+writeBetweenMarkers("FAULTS", table);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

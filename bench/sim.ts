@@ -8,10 +8,10 @@
  *     bun bench/sim.ts
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { writeBetweenMarkers } from "./markers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 type Json = Record<string, unknown>;
@@ -120,11 +120,4 @@ for (const r of rows) {
 }
 const table = lines.join("\n");
 process.stdout.write(`${table}\n`);
-const file = join(ROOT, "bench", "RESULTS.md");
-const text = readFileSync(file, "utf8");
-const start = text.indexOf("<!-- SIM -->");
-const end = text.indexOf("<!-- /SIM -->");
-if (start >= 0 && end > start) {
-  writeFileSync(file, `${text.slice(0, start + 12)}\n${table}\n${text.slice(end)}`);
-  process.stderr.write("sim: bench/RESULTS.md updated\n");
-}
+writeBetweenMarkers("SIM", table);

@@ -3,7 +3,8 @@
  *  1. `bun test` — unit tests and integration tests with Bun peers;
  *  2. the integration tests again with Deno peers (`SCOOP_TEST_RUNTIME=deno`);
  *  3. the simulator: 300 seeds of small grids under faults (tests/sim/);
- *  4. a smoke run of every example under Deno and Bun through the real launcher.
+ *  4. chaos: examples on `-n 4` grids while random peers are killed and stopped (tests/chaos.ts);
+ *  5. a smoke run of every example under Deno and Bun through the real launcher.
  * Ends with one line `N passed, N failed` and a non-zero status if anything failed.
  */
 import { spawnSync } from "node:child_process";
@@ -82,12 +83,35 @@ function simulator(): void {
   failed += fail + Math.max(0, SIM_SEEDS - pass - fail);
 }
 
+/** Chaos runs per runtime: each one job under random kills and stops, one test. */
+const CHAOS_RUNS = 4;
+
+function chaos(runtime: "bun" | "deno"): void {
+  process.stdout.write(`\n=== chaos: ${CHAOS_RUNS} runs on ${runtime} ===\n`);
+  const seed = String(Date.now() % 100_000);
+  const r = spawnSync(
+    process.execPath,
+    ["tests/chaos.ts", "--runs", String(CHAOS_RUNS), "--seed", seed, "--runtime", runtime],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 600_000 },
+  );
+  process.stdout.write(r.stdout ?? "");
+  const m = /^(\d+) passed, (\d+) failed$/m.exec(r.stdout ?? "");
+  const pass = Number(m?.[1] ?? 0);
+  const fail = Number(m?.[2] ?? 0);
+  passed += pass;
+  failed += fail + Math.max(0, CHAOS_RUNS - pass - fail);
+}
+
 const only = process.argv[2];
 if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", []);
 if (!only || only === "deno") {
   bunTest("integration, Deno peers", ["tests/integration"], { SCOOP_TEST_RUNTIME: "deno" });
 }
 if (!only || only === "sim") simulator();
+if (!only || only === "chaos") {
+  chaos("bun");
+  chaos("deno");
+}
 if (!only || only === "smoke") {
   smoke("deno");
   smoke("bun");

@@ -11,6 +11,7 @@ import { configureLog, type Level } from "../log.ts";
 import { loadEntry } from "./entry.ts";
 import { joinGrid } from "./join.ts";
 import { fromHex } from "./secret.ts";
+import type { ConnectionLimits } from "../mesh/node.ts";
 
 /** The line the launcher writes to a child's stdin. */
 export interface ChildConfig {
@@ -19,6 +20,7 @@ export interface ChildConfig {
   bootstrap: string[];
   level: Level;
   listen?: string[];
+  limits?: ConnectionLimits;
 }
 
 function readConfig(): Promise<ChildConfig> {
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
     key: fromHex(config.key),
     bootstrap: config.bootstrap,
     listen: config.listen,
+    limits: config.limits,
     signal: term.signal,
     onJoined: () => joined = true,
   });

@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import { launch } from "./launch.ts";
 import { loadEntry } from "./entry.ts";
 import { configuredKey } from "./secret.ts";
+import type { ConnectionLimits } from "../mesh/node.ts";
 import { report } from "./report.ts";
 import { configureLog } from "../log.ts";
 import { cores, type RuntimeName, runtimeVersion } from "../runtime/mod.ts";
@@ -29,6 +30,11 @@ Options:
       --secret-file F   the grid's pre-shared key (or SCOOP_SECRET); default: fresh per run
       --listen MADDR    address to listen on (default: /ip4/127.0.0.1/tcp/0)
       --runtime R       runtime of the peers started here: bun or deno (default: this one)
+      --max-pending N   inbound connections still in their handshake, in all (default: 256)
+      --max-pending-per-address N
+                        the same, from one IP address (default: 64)
+      --handshake-timeout MS
+                        close a connection not through its handshake by then (default: 5000)
   -v, --verbose         debug logging (also DEBUG=scoop:*)
   -q, --quiet           errors only
       --log FILE        append log lines to FILE instead of stderr
@@ -48,6 +54,9 @@ const OPTIONS = {
   "secret-file": { type: "string" },
   listen: { type: "string", multiple: true },
   runtime: { type: "string" },
+  "max-pending": { type: "string" },
+  "max-pending-per-address": { type: "string" },
+  "handshake-timeout": { type: "string" },
   verbose: { type: "boolean", short: "v" },
   quiet: { type: "boolean", short: "q" },
   log: { type: "string" },
@@ -126,6 +135,19 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--runtime must be bun or deno, got "${runtimeName}"`);
   }
   const key = configuredKey(values["secret-file"]);
+  const limits: ConnectionLimits = {};
+  if (values["max-pending"] !== undefined) {
+    limits.maxPending = positiveInt(values["max-pending"], "--max-pending");
+  }
+  if (values["max-pending-per-address"] !== undefined) {
+    limits.maxPendingPerAddress = positiveInt(
+      values["max-pending-per-address"],
+      "--max-pending-per-address",
+    );
+  }
+  if (values["handshake-timeout"] !== undefined) {
+    limits.handshakeTimeoutMs = positiveInt(values["handshake-timeout"], "--handshake-timeout");
+  }
   if (values.join) {
     if (!values.bootstrap?.length) {
       throw new UsageError("--join needs at least one --bootstrap address of a peer in the grid");
@@ -140,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
       key,
       bootstrap: values.bootstrap,
       listen: values.listen,
+      limits,
     });
   }
   const workers = values.workers === undefined
@@ -153,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
     key,
     listen: values.listen,
     runtime: runtimeName as RuntimeName | undefined,
+    limits,
   });
   report(outcome);
   return outcome.code;

@@ -10,6 +10,7 @@ import { GridError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { Peer } from "../peer/peer.ts";
 import type { Entry } from "./entry.ts";
+import type { ConnectionLimits } from "../mesh/node.ts";
 
 const log = logger("join");
 
@@ -21,6 +22,8 @@ export interface JoinOptions {
   /** Addresses of peers already in the grid (at least one). */
   bootstrap: string[];
   listen?: string[];
+  /** Caps on inbound connections still in their handshake. */
+  limits?: ConnectionLimits;
   /** Aborting it ends the peer as the origin's "stop" would: it leaves, resolving with 0. */
   signal?: AbortSignal;
   /** Called once the peer has joined. */
@@ -49,6 +52,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     key: options.key,
     origin: false,
     listen: options.listen,
+    limits: options.limits,
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);

@@ -24,6 +24,7 @@ import type { Peer as PeerType } from "../peer/peer.ts";
 import { peerEnv } from "../runtime/peer-env.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
+import type { ConnectionLimits } from "../mesh/node.ts";
 import { loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
 
@@ -47,6 +48,8 @@ export interface LaunchOptions {
   listen?: string[];
   /** How long all peers may take to join, in ms; `main` runs meanwhile. @default 60000 */
   joinTimeout?: number;
+  /** Caps on inbound connections still in their handshake, on every peer started here. */
+  limits?: ConnectionLimits;
 }
 
 /** How a launch ended. */
@@ -150,6 +153,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     key,
     origin: true,
     listen: options.listen,
+    limits: options.limits,
   });
   const addrs = peer.addresses();
   log.info(`grid "${grid}" origin ${peer.id} listening on ${addrs.join(" ")}`);
@@ -159,6 +163,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     grid,
     bootstrap: addrs,
     level: logLevel() as Level,
+    limits: options.limits,
   };
   configLine = JSON.stringify(config) + "\n";
   for (const child of live.keys()) child.stdin!.write(configLine);

@@ -12,7 +12,7 @@ import { MembershipError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { handshakeOf, type Hello, PROTOCOL, PROTOCOL_VERSION } from "./frames.ts";
 import { Link } from "./link.ts";
-import { createNode, stopNode } from "./node.ts";
+import { type ConnectionLimits, createNode, stopNode } from "./node.ts";
 import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
@@ -51,6 +51,7 @@ export interface MeshHandlers {
 export interface MeshOptions extends Identity {
   key: Uint8Array;
   listen?: string[];
+  limits?: ConnectionLimits;
 }
 
 interface PeerEntry {
@@ -80,7 +81,11 @@ export class Mesh {
 
   /** Start the node and begin accepting links. */
   static async start(options: MeshOptions, handlers: MeshHandlers): Promise<Mesh> {
-    const node = await createNode({ key: options.key, listen: options.listen });
+    const node = await createNode({
+      key: options.key,
+      listen: options.listen,
+      limits: options.limits,
+    });
     const mesh = new Mesh(node, options, handlers);
     await node.handle(
       PROTOCOL,

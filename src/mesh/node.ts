@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import process from "node:process";
 import type { Libp2p } from "libp2p";
+import { logger } from "../log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { nativeChaChaPoly } from "./cipher.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
@@ -20,6 +21,62 @@ export interface NodeOptions {
   listen?: string[];
   /** The grid's pre-shared key; peers with another key fail the handshake. */
   key: Uint8Array;
+  /** Caps on connections that have not finished their handshake. */
+  limits?: ConnectionLimits;
+}
+
+/**
+ * Caps on inbound connections that have not finished their handshake (Noise with the grid's
+ * key, then the muxer): a stranger, or anything hostile, cannot hold a peer's sockets.
+ */
+export interface ConnectionLimits {
+  /** In total. @default 256 */
+  maxPending?: number;
+  /** From one IP address (every peer of one host shares one). @default 64 */
+  maxPendingPerAddress?: number;
+  /** A connection whose handshake takes longer is closed, in ms. @default 5000 */
+  handshakeTimeoutMs?: number;
+}
+
+/** The defaults of {@link ConnectionLimits}. */
+export const DEFAULT_LIMITS: Required<ConnectionLimits> = {
+  maxPending: 256,
+  maxPendingPerAddress: 64,
+  handshakeTimeoutMs: 5000,
+};
+
+const log = logger("mesh");
+
+/** What the gater reads of an inbound connection (libp2p's `MultiaddrConnection`). */
+interface PendingConnection {
+  remoteAddr: { getComponents(): { name: string; value?: string }[] };
+  timeline: { upgraded?: number; close?: number };
+}
+
+/**
+ * Refuses an inbound connection when its address already has `max` handshakes under way;
+ * each refusal is logged once (debug: a flood would otherwise flood the log).
+ */
+function pendingPerAddress(max: number) {
+  const pending = new Map<string, Set<PendingConnection>>();
+  return (maConn: PendingConnection): boolean => {
+    const ip = maConn.remoteAddr.getComponents().find((c) => c.name === "ip4" || c.name === "ip6")
+      ?.value ?? "?";
+    let set = pending.get(ip);
+    if (set === undefined) pending.set(ip, set = new Set());
+    for (const c of set) {
+      if (c.timeline.upgraded !== undefined || c.timeline.close !== undefined) set.delete(c);
+    }
+    if (set.size >= max) {
+      log.debug(
+        `refused a connection from ${ip}: ${set.size} handshakes from it are under way ` +
+          `(the cap is --max-pending-per-address ${max})`,
+      );
+      return true;
+    }
+    set.add(maConn);
+    return false;
+  };
 }
 
 /** The Noise prologue for a grid key: both sides must hold the same key to handshake. */
@@ -44,6 +101,7 @@ const noiseCryptoForRuntime = runtime === "bun"
 
 /** Create and start a libp2p node for one peer. */
 export async function createNode(options: NodeOptions): Promise<Libp2p> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   return await createLibp2p({
     addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
     transports: [tcp()],
@@ -56,8 +114,12 @@ export async function createNode(options: NodeOptions): Promise<Libp2p> {
       // Every local peer is 127.0.0.1: the default of 5 inbound connections per second per IP
       // refuses most of a grid started at once.
       inboundConnectionThreshold: 10_000,
-      maxIncomingPendingConnections: 1_000,
+      maxIncomingPendingConnections: limits.maxPending,
+      inboundUpgradeTimeout: limits.handshakeTimeoutMs,
       maxConnections: 10_000,
+    },
+    connectionGater: {
+      denyInboundConnection: pendingPerAddress(limits.maxPendingPerAddress),
     },
   });
 }

@@ -10,6 +10,7 @@ import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
 import { Mesh } from "../mesh/mesh.ts";
+import type { ConnectionLimits } from "../mesh/node.ts";
 import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { BUSY_SLOT, CLAIM_SLOT } from "../executor/protocol.ts";
 import { resultBuffers } from "../results/batch.ts";
@@ -34,6 +35,8 @@ export interface PeerOptions {
   origin: boolean;
   /** Multiaddrs to listen on. */
   listen?: string[];
+  /** Caps on inbound connections still in their handshake. */
+  limits?: ConnectionLimits;
 }
 
 /** How `main` ended, as the origin reports it. */
@@ -78,6 +81,7 @@ export class Peer {
         origin: options.origin,
         key: options.key,
         listen: options.listen,
+        limits: options.limits,
       },
       {
         onPeerUp: (id, hello) =>

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,58 @@ describe("faults", () => {
     expect(await noneLeft(origin.tag)).toEqual([]);
     expect(await noneLeft(joiner.tag)).toEqual([]);
   }, TIMEOUT);
+
+  test(
+    "500 connections that never handshake: capped per address, each closed by the peer, the grid works",
+    async () => {
+      const origin = start([
+        "-v",
+        "-n",
+        "1",
+        "--secret-file",
+        secret,
+        "--handshake-timeout",
+        "1000",
+        "--max-pending-per-address",
+        "50",
+        FIXTURE,
+        "survive",
+        "2",
+      ]);
+      const [, port, addr] = await origin.waitFor(
+        /listening on (\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\/\S+)/,
+      ).then((m) => [m[0], m[2], m[1]]);
+      // Sockets that connect and say nothing: neither Noise nor anything else.
+      const sockets: Socket[] = [];
+      let closed = 0;
+      const allClosed = Promise.withResolvers<void>();
+      const fewLeft = Promise.withResolvers<number>();
+      for (let i = 0; i < 500; i++) {
+        const s = connect(Number(port), "127.0.0.1");
+        s.on("error", () => {});
+        s.on("close", () => {
+          closed++;
+          if (closed === 450) fewLeft.resolve(sockets.filter((x) => !x.closed).length);
+          if (closed === 500) allClosed.resolve();
+        });
+        sockets.push(s);
+      }
+      // Past the cap, connections are refused at once; those let in are closed when their
+      // handshake times out (1 s here).
+      expect(await fewLeft.promise).toBeLessThanOrEqual(50);
+      await allClosed.promise;
+      expect(origin.stderr).toMatch(
+        /refused a connection from 127\.0\.0\.1: 50 handshakes from it are under way/,
+      );
+      // The grid still works: a peer joins and takes part of the map.
+      const joiner = start(["--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
+      expect(await origin.exited).toBe(0);
+      expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 300, ranElsewhere: true });
+      expect(await noneLeft(origin.tag)).toEqual([]);
+      expect(await noneLeft(joiner.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
   /** Start `-n 3` on `scenario`, and find the pid of the first peer but the origin to run a task. */
   async function gridWithVictim(scenario: string[]) {

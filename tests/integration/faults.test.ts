@@ -176,6 +176,24 @@ describe("faults", () => {
     expect(await noneLeft(origin.tag)).toEqual([]);
   }, TIMEOUT);
 
+  test(
+    "a peer stopped until declared lost, then resumed: told so, it leaves; results exact",
+    async () => {
+      // Long enough that plenty is left once the stopped peer is declared lost (~3 s).
+      const { origin, victim, pid } = await gridWithVictim(["survive", "3", "1500"]);
+      process.kill(pid, "SIGSTOP");
+      await origin.waitFor(lostLine(victim));
+      process.kill(pid, "SIGCONT");
+      // It hears it was declared lost, and leaves, while the job goes on.
+      await Promise.race([origin.waitFor(/the grid declared this peer lost/), origin.exited]);
+      expect(origin.stderr).toMatch(/the grid declared this peer lost/);
+      expect(await origin.exited).toBe(0);
+      expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 1500 });
+      expect(await noneLeft(origin.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
   for (const scenario of [["survive", "3", "600"], ["surviveTree", "3", "14"]]) {
     test(
       `a peer stopped (SIGSTOP) and never resumed mid-${

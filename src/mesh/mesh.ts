@@ -8,11 +8,11 @@
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Libp2p } from "libp2p";
-import { MembershipError } from "../errors.ts";
+import { MembershipError, ProtocolError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { handshakeOf, type Hello, PROTOCOL, PROTOCOL_VERSION } from "./frames.ts";
 import { Link } from "./link.ts";
-import { type ConnectionLimits, createNode, stopNode } from "./node.ts";
+import { type ConnectionLimits, createNode, DEFAULT_LIMITS, stopNode } from "./node.ts";
 import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
@@ -69,13 +69,17 @@ export class Mesh {
   #handlers: MeshHandlers;
   #peers = new Map<string, PeerEntry>();
   #stopping = false;
+  /** A link whose peer has not said hello by then is closed (see `ConnectionLimits`). */
+  #helloTimeoutMs: number;
+  #helloTimers = new Map<Link, ReturnType<typeof setTimeout>>();
   /** This peer's id. */
   readonly id: string;
 
-  private constructor(node: Libp2p, identity: Identity, handlers: MeshHandlers) {
+  private constructor(node: Libp2p, options: MeshOptions, handlers: MeshHandlers) {
     this.#node = node;
-    this.#identity = identity;
+    this.#identity = options;
     this.#handlers = handlers;
+    this.#helloTimeoutMs = options.limits?.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs;
     this.id = node.peerId.toString();
   }
 
@@ -189,6 +193,8 @@ export class Mesh {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    for (const t of this.#helloTimers.values()) clearTimeout(t);
+    this.#helloTimers.clear();
     await Promise.all([...this.#peers.values()].map((p) => p.link?.close()));
     await stopNode(this.#node);
   }
@@ -238,6 +244,17 @@ export class Mesh {
     });
     entry.link = link;
     entry.dialed = dialer;
+    // Noise proved the key; a peer that then says nothing holds a link for nothing.
+    const ms = this.#helloTimeoutMs;
+    this.#helloTimers.set(
+      link,
+      setTimeout(() => {
+        this.#helloTimers.delete(link);
+        if (entry.link !== link || entry.up) return;
+        log.debug(`closed the link from ${id}: no hello within ${ms} ms (--handshake-timeout)`);
+        link.abort(new ProtocolError(`no hello within ${ms} ms`));
+      }, ms),
+    );
     if (dialer) {
       link.send(this.#hello());
       this.#sentHello.add(link);
@@ -302,6 +319,8 @@ export class Mesh {
         this.#sentHello.add(link);
       }
       entry.up = true;
+      clearTimeout(this.#helloTimers.get(link));
+      this.#helloTimers.delete(link);
       this.#handlers.onPeerUp(m.peer, m);
       return;
     }
@@ -315,6 +334,8 @@ export class Mesh {
   #sentHello = new WeakSet<Link>();
 
   #onClose(link: Link, error?: Error): void {
+    clearTimeout(this.#helloTimers.get(link));
+    this.#helloTimers.delete(link);
     const entry = this.#peers.get(link.remote);
     if (entry === undefined || entry.link !== link) return;
     const wasUp = entry.up;

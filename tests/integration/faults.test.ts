@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { configuredKey } from "../../src/launcher/secret.ts";
 import { FIXTURES, killAll, lastJson, noneLeft, start } from "./_harness.ts";
 
 const FIXTURE = join(FIXTURES, "api-fixture.ts");
@@ -91,6 +92,47 @@ describe("faults", () => {
       expect(await origin.exited).toBe(0);
       expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 300, ranElsewhere: true });
       expect(await noneLeft(origin.tag)).toEqual([]);
+      expect(await noneLeft(joiner.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "a peer with the key that never says hello is cut off at the handshake timeout",
+    async () => {
+      const origin = start([
+        "-v",
+        "-n",
+        "1",
+        "--secret-file",
+        secret,
+        "--handshake-timeout",
+        "1000",
+        FIXTURE,
+        "survive",
+        "2",
+        "200",
+      ]);
+      const [, addr] = await origin.waitFor(/listening on (\/ip4\/\S+\/p2p\/\S+)/);
+      // This test's own libp2p node: it holds the key, so Noise succeeds, then it says nothing.
+      const { createNode, stopNode } = await import("../../src/mesh/node.ts");
+      const { PROTOCOL } = await import("../../src/mesh/frames.ts");
+      const { multiaddr } = await import("@multiformats/multiaddr");
+      const node = await createNode({ key: configuredKey(secret)! });
+      try {
+        const stream = await node.dialProtocol(multiaddr(addr), PROTOCOL);
+        const closed = new Promise<void>((resolve) => {
+          stream.addEventListener("close", () => resolve(), { once: true });
+        });
+        await closed;
+        expect(origin.stderr).toMatch(/closed the link from \w+: no hello within 1000 ms/);
+      } finally {
+        await stopNode(node);
+      }
+      // The grid still works: a peer joins and takes part of the map.
+      const joiner = start(["--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
+      expect(await origin.exited).toBe(0);
+      expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 200, ranElsewhere: true });
       expect(await noneLeft(joiner.tag)).toEqual([]);
     },
     TIMEOUT,

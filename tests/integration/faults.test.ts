@@ -23,6 +23,31 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A 1-peer origin (waiting for a second) with the grid key and a 1 s handshake timeout. */
+function hardenedOrigin(extra: string[], scenario: string[]) {
+  return start([
+    "-v",
+    "-n",
+    "1",
+    "--secret-file",
+    secret,
+    "--handshake-timeout",
+    "1000",
+    ...extra,
+    FIXTURE,
+    ...scenario,
+  ]);
+}
+
+/** A peer joins the origin at `addr`; the job ends with `n` exact results, some run by it. */
+async function joinerTakesPart(origin: ReturnType<typeof start>, addr: string, n: number) {
+  const joiner = start(["--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
+  expect(await origin.exited).toBe(0);
+  expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n, ranElsewhere: true });
+  expect(await noneLeft(origin.tag)).toEqual([]);
+  expect(await noneLeft(joiner.tag)).toEqual([]);
+}
+
 describe("faults", () => {
   test("a peer killed while it holds tasks: they run again, every result exact", async () => {
     const origin = start(["-v", "-n", "1", "--secret-file", secret, FIXTURE, "survive", "2"]);
@@ -48,20 +73,7 @@ describe("faults", () => {
   test(
     "500 connections that never handshake: capped per address, each closed by the peer, the grid works",
     async () => {
-      const origin = start([
-        "-v",
-        "-n",
-        "1",
-        "--secret-file",
-        secret,
-        "--handshake-timeout",
-        "1000",
-        "--max-pending-per-address",
-        "50",
-        FIXTURE,
-        "survive",
-        "2",
-      ]);
+      const origin = hardenedOrigin(["--max-pending-per-address", "50"], ["survive", "2"]);
       const [, port, addr] = await origin.waitFor(
         /listening on (\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/p2p\/\S+)/,
       ).then((m) => [m[0], m[2], m[1]]);
@@ -88,11 +100,7 @@ describe("faults", () => {
         /refused a connection from 127\.0\.0\.1: 50 handshakes from it are under way/,
       );
       // The grid still works: a peer joins and takes part of the map.
-      const joiner = start(["--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
-      expect(await origin.exited).toBe(0);
-      expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 300, ranElsewhere: true });
-      expect(await noneLeft(origin.tag)).toEqual([]);
-      expect(await noneLeft(joiner.tag)).toEqual([]);
+      await joinerTakesPart(origin, addr, 300);
     },
     TIMEOUT,
   );
@@ -100,19 +108,7 @@ describe("faults", () => {
   test(
     "a peer with the key that never says hello is cut off at the handshake timeout",
     async () => {
-      const origin = start([
-        "-v",
-        "-n",
-        "1",
-        "--secret-file",
-        secret,
-        "--handshake-timeout",
-        "1000",
-        FIXTURE,
-        "survive",
-        "2",
-        "200",
-      ]);
+      const origin = hardenedOrigin([], ["survive", "2", "200"]);
       const [, addr] = await origin.waitFor(/listening on (\/ip4\/\S+\/p2p\/\S+)/);
       // This test's own libp2p node: it holds the key, so Noise succeeds, then it says nothing.
       const { createNode, stopNode } = await import("../../src/mesh/node.ts");
@@ -130,10 +126,7 @@ describe("faults", () => {
         await stopNode(node);
       }
       // The grid still works: a peer joins and takes part of the map.
-      const joiner = start(["--join", "--bootstrap", addr, "--secret-file", secret, FIXTURE]);
-      expect(await origin.exited).toBe(0);
-      expect(lastJson(origin.stdout)).toMatchObject({ exact: true, n: 200, ranElsewhere: true });
-      expect(await noneLeft(joiner.tag)).toEqual([]);
+      await joinerTakesPart(origin, addr, 200);
     },
     TIMEOUT,
   );

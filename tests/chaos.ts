@@ -9,11 +9,11 @@
  * Ends with one line `N passed, N failed`.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { noneLeft, processesTagged } from "./integration/_harness.ts";
 import { seeded } from "./sim/rng.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -45,21 +45,6 @@ if (runtime !== "bun" && runtime !== "deno") {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Live processes whose environment carries `tag` (zombies are already dead). */
-function tagged(tag: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (!readFileSync(`/proc/${name}/environ`, "latin1").includes(`CHAOS_TAG=${tag}\0`)) continue;
-      if (!/\) Z /.test(readFileSync(`/proc/${name}/stat`, "latin1"))) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /** One job under faults; returns what went wrong, or undefined. */
 async function once(run: number, random: () => number): Promise<[string, string | undefined]> {
   const [args, expected] = JOBS[Math.floor(random() * JOBS.length)];
@@ -67,7 +52,7 @@ async function once(run: number, random: () => number): Promise<[string, string 
   const [cmd, pre] = runtime === "bun" ? [process.execPath, []] : [DENO, ["run", "-A", "--quiet"]];
   const child = spawn(cmd, [...pre, "cli.ts", "-n", "4", ...args], {
     cwd: ROOT,
-    env: { ...process.env, CHAOS_TAG: tag },
+    env: { ...process.env, SCOOP_TEST_TAG: tag },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -93,7 +78,7 @@ async function once(run: number, random: () => number): Promise<[string, string 
   for (const f of plan) {
     await sleep(Math.max(0, f.at - (Date.now() - t0)));
     if (ended) break;
-    const peers = tagged(tag).filter((p) => p !== child.pid);
+    const peers = processesTagged(tag).filter((p) => p !== child.pid);
     if (peers.length === 0) continue;
     const pid = peers[Math.floor(f.pick * peers.length)];
     try {
@@ -121,12 +106,7 @@ async function once(run: number, random: () => number): Promise<[string, string 
   }
   const code = await exited;
   await Promise.all(resumes);
-  // The launcher reaps its peers before it exits; give the kernel a moment to clear them.
-  let left = tagged(tag);
-  for (let i = 0; i < 200 && left.length > 0; i++) {
-    await sleep(25);
-    left = tagged(tag);
-  }
+  const left = await noneLeft(tag);
   for (const pid of left) process.kill(pid, "SIGKILL");
   const what = `${args.join(" ")} on ${runtime}: ${
     faults.join("; ") || "no fault (the job ended first)"

@@ -518,7 +518,7 @@ export class PeerState {
       // costs nothing (a thief learns it from the reply), one with work is sent again.
       const sent = this.#told.get(id) ?? (n > 0 ? -1 : 0);
       if (!worthGossiping(sent, n)) continue;
-      const news = sent <= 0 && n > 0 && !(this.#loads.get(id)! > 0);
+      const news = sent <= 0 && n > 0 && (this.#loads.get(id) ?? 0) === 0;
       if (!news && !lazyOk) {
         deferred = true;
         continue;

@@ -73,8 +73,8 @@ interface Slot {
   listener?: () => void;
   /** Done callbacks of this task, each wrapped once to run in its context (see onWait). */
   wrappers?: Map<unknown, (f: Future<unknown>) => void>;
-  /** What runs in it, for messages: `task "fib"`, or `main`. */
-  label?: string;
+  /** The task's name (unset for `main`), for messages. */
+  task?: string;
 }
 const slots = new AsyncLocalStorage<Slot>();
 /** Tasks may start while fewer than this many run without being blocked on futures. */
@@ -336,8 +336,7 @@ function start(block: TaskBlock, i: number, idx: number): void {
     local._setRunning();
   }
   let value: unknown;
-  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
-  slot.label = `task "${name}"`;
+  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now(), task: name };
   active++;
   progress();
   try {
@@ -420,7 +419,12 @@ const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }
  */
 function guardExit(): void {
   const refuse = (how: string) => (code?: number) => {
-    const who = slots.getStore()?.label ?? "code outside any task";
+    const slot = slots.getStore();
+    const who = slot === undefined
+      ? "code outside any task"
+      : slot.task === undefined
+      ? "main"
+      : `task "${slot.task}"`;
     throw new WorkerExitError(
       `${who} called ${how}(${code ?? ""}) on peer ${context.peerId}: tasks and main cannot ` +
         `end a peer's executor (throw an error to fail the task; return from main to end the job)`,
@@ -482,7 +486,7 @@ function mainFunction(): ((args: string[]) => unknown) | undefined {
 async function runMain(args: string[]): Promise<void> {
   let ok: 0 | 1 = 1;
   let payload: Uint8Array;
-  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now(), label: "main" };
+  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
   active++;
   progress();
   try {

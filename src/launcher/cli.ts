@@ -136,17 +136,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const key = configuredKey(values["secret-file"]);
   const limits: ConnectionLimits = {};
-  if (values["max-pending"] !== undefined) {
-    limits.maxPending = positiveInt(values["max-pending"], "--max-pending");
-  }
-  if (values["max-pending-per-address"] !== undefined) {
-    limits.maxPendingPerAddress = positiveInt(
-      values["max-pending-per-address"],
-      "--max-pending-per-address",
-    );
-  }
-  if (values["handshake-timeout"] !== undefined) {
-    limits.handshakeTimeoutMs = positiveInt(values["handshake-timeout"], "--handshake-timeout");
+  for (
+    const [option, field] of [
+      ["max-pending", "maxPending"],
+      ["max-pending-per-address", "maxPendingPerAddress"],
+      ["handshake-timeout", "handshakeTimeoutMs"],
+    ] as const
+  ) {
+    const text = values[option];
+    if (text !== undefined) limits[field] = positiveInt(text, `--${option}`);
   }
   if (values.join) {
     if (!values.bootstrap?.length) {

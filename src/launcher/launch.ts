@@ -68,19 +68,21 @@ const STOP_GRACE_MS = 3000;
 const MAX_QUICK_DEATHS = 3;
 const QUICK_MS = 10_000;
 
+/** The number of `signal` on this system, if it has one. */
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  return (constants.signals as Record<string, number>)[signal];
+}
+
 /** How a process ended, as a shell reports it: `status 137 (SIGKILL)`. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal !== null) {
-    const n = (constants.signals as Record<string, number>)[signal];
-    return n === undefined ? `signal ${signal}` : `status ${128 + n} (${signal})`;
-  }
-  return `status ${code ?? 1}`;
+  if (signal !== null && signalNumber(signal) === undefined) return `signal ${signal}`;
+  return `status ${exitStatus(code, signal)}${signal === null ? "" : ` (${signal})`}`;
 }
 
 /** The exit status a shell would report for `code` / `signal`. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (signal === null) return code ?? 1;
-  const n = (constants.signals as Record<string, number>)[signal];
+  const n = signalNumber(signal);
   return n === undefined ? 1 : 128 + n;
 }
 

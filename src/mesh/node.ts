@@ -55,18 +55,23 @@ interface PendingConnection {
 
 /**
  * Refuses an inbound connection when its address already has `max` handshakes under way;
- * each refusal is logged once (debug: a flood would otherwise flood the log).
+ * each refusal is logged once (debug: a flood would otherwise flood the log). Connections that
+ * finished their handshake or closed are forgotten on each new one, so what is kept is bounded
+ * by the handshakes under way.
  */
 function pendingPerAddress(max: number) {
   const pending = new Map<string, Set<PendingConnection>>();
   return (maConn: PendingConnection): boolean => {
+    for (const [addr, set] of pending) {
+      for (const c of set) {
+        if (c.timeline.upgraded !== undefined || c.timeline.close !== undefined) set.delete(c);
+      }
+      if (set.size === 0) pending.delete(addr);
+    }
     const ip = maConn.remoteAddr.getComponents().find((c) => c.name === "ip4" || c.name === "ip6")
       ?.value ?? "?";
     let set = pending.get(ip);
     if (set === undefined) pending.set(ip, set = new Set());
-    for (const c of set) {
-      if (c.timeline.upgraded !== undefined || c.timeline.close !== undefined) set.delete(c);
-    }
     if (set.size >= max) {
       log.debug(
         `refused a connection from ${ip}: ${set.size} handshakes from it are under way ` +

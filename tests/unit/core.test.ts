@@ -397,14 +397,20 @@ describe("result routing", () => {
     expect(h.s.inFlight.custody).toBe(0);
   });
 
-  test("a middle sends a peer one relay per RELAY_MS (the first at once) with all that came", () => {
-    // M got O's tasks from U and has no link to O; T took two of them from M.
+  /** M got O's tasks from U and has no link to O; T took two of them from M. */
+  function relayingMiddle(...others: string[]) {
     const h = new Harness("M");
     h.ready();
     h.link("U", 5);
+    for (const id of others) h.link(id);
     h.msg("U", { t: "tasks", blocks: [block("O", [1, 2, 3, 4, 5])], load: 0 });
     h.link("T");
     h.msg("T", { t: "steal" });
+    return h;
+  }
+
+  test("a middle sends a peer one relay per RELAY_MS (the first at once) with all that came", () => {
+    const h = relayingMiddle();
     const first = h.msg("T", { t: "relay", owner: "O", r: results([1]) });
     const keysOf = (s: Sent[]) =>
       s.map((x) => [...(x.m as Extract<CoreMessage, { t: "relay" }>).r.keys]);
@@ -418,13 +424,7 @@ describe("result routing", () => {
   });
 
   test("relays held for a peer that is lost go to the owner another way", () => {
-    const h = new Harness("M");
-    h.ready();
-    h.link("U", 5);
-    h.link("X");
-    h.msg("U", { t: "tasks", blocks: [block("O", [1, 2, 3, 4, 5])], load: 0 });
-    h.link("T");
-    h.msg("T", { t: "steal" });
+    const h = relayingMiddle("X");
     h.msg("T", { t: "relay", owner: "O", r: results([1]) });
     h.msg("T", { t: "relay", owner: "O", r: results([2]) }, 1); // held back
     const out = h.msg("X", { t: "lost", peers: ["U"] });

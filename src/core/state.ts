@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { isMainSeq } from "../executor/protocol.ts";
 import { payloadOf, type ResultBatch, ResultBuilder } from "../results/batch.ts";
 import { HANDED, LENT, NONE, QUEUED, ResultTable } from "../results/table.ts";
 import { argsOf, BlockBuilder, sliceBlock, type TaskBlock } from "../scheduler/block.ts";
@@ -391,7 +392,11 @@ export class PeerState {
       const { block, i } = task;
       const seq = block.seqs[i];
       if (block.owner === this.id) {
-        this.#settleOwned(seq);
+        // The executor settled its own future; one of main's goes on to main's thread.
+        if (this.#settleOwned(seq) !== NONE && isMainSeq(seq)) {
+          this.#resolveBuf.add(seq, done.oks[k] as 0 | 1, payloadOf(done, k));
+          this.#c.arm("flush", 0);
+        }
         continue;
       }
       this.#routes.result(block.owner, block.via, seq, done.oks[k] as 0 | 1, payloadOf(done, k));
@@ -410,7 +415,13 @@ export class PeerState {
     for (const block of blocks) {
       n += block.seqs.length;
       if (block.owner === this.id) {
-        for (const seq of block.seqs) this.#table.move(seq, HANDED);
+        for (const seq of block.seqs) {
+          // Main's thread learns that its task started, as from a peer that took it.
+          if (this.#table.move(seq, HANDED) && isMainSeq(seq)) {
+            this.#startedBuf.push(seq);
+            this.#c.arm("flush", 0);
+          }
+        }
         continue;
       }
       // Owners learn that their tasks started (for `running()` and `cancel()`) with the next

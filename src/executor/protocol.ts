@@ -1,7 +1,13 @@
 /**
- * Messages between a peer's mesh thread and its executor worker. The mesh thread owns the
- * task deque (so it can be stolen from while the worker computes); the worker owns the
- * futures and runs the tasks. Both sides batch: one message per tick each way.
+ * Messages between a peer's mesh thread and its executor workers. The mesh thread owns the
+ * task deque (so it can be stolen from while the worker computes); the workers own the
+ * futures, and the task executor runs the tasks. Both sides batch: one message per tick each
+ * way.
+ *
+ * The origin has a second worker, main's thread, which runs `main` and owns the futures it
+ * submits, and runs no task: a task deep in a synchronous loop cannot hold up main's timeouts,
+ * `wait`, `cancel` or `shutdown`. Its futures have sequence numbers from
+ * {@link MAIN_SEQ_BASE} on, so that results find their thread by number alone.
  *
  * @module
  */
@@ -15,6 +21,8 @@ export type ToWorker =
     t: "init";
     entry: string;
     isOrigin: boolean;
+    /** This worker is main's thread (origin): it runs `main` and no task. */
+    main: boolean;
     level: Level;
     /** One Int32 slot: index of the next handed task the worker may start (see claim()). */
     claim: SharedArrayBuffer;
@@ -50,6 +58,7 @@ export type FromWorker =
     /**
      * How many "run" messages the worker had received when it wrote this. The mesh thread
      * believes `hungry` only if that is every run it sent: an older hunger was already fed.
+     * Main's thread, which is sent no runs, says -1.
      */
     runs: number;
     /** Tasks finished since the last batch message (for sizing batches). */
@@ -57,6 +66,7 @@ export type FromWorker =
     /** Milliseconds those tasks held the executor (not blocked on futures). */
     ranMs: number;
   }
+  /** Constants to broadcast; `id` counts up from 1 in the task executor, down from -1 in main's. */
   | { t: "setConst"; id: number; entries: [string, Uint8Array][] }
   | { t: "mainDone"; ok: 0 | 1; payload: Uint8Array }
   | { t: "shutdown" };
@@ -79,3 +89,14 @@ export const CLAIM_SLOT = 0;
  * made a large task bounce between two idle peers.
  */
 export const BUSY_SLOT = 1;
+
+/**
+ * Sequence numbers of the futures main's thread submits start here (2^48: a peer submitting a
+ * million tasks a second takes nine years to reach it); the task executor's start at 1.
+ */
+export const MAIN_SEQ_BASE = 2 ** 48;
+
+/** Whether the future numbered `seq` belongs to main's thread (see {@link MAIN_SEQ_BASE}). */
+export function isMainSeq(seq: number): boolean {
+  return seq >= MAIN_SEQ_BASE;
+}

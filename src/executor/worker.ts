@@ -11,6 +11,9 @@
  * awaits its children lets its peer run them (no deadlock in deep trees), while tasks that
  * sleep or do I/O keep their peer busy and the rest of the work spreads to idle peers.
  *
+ * On the origin the same code runs twice: as the task executor, and as main's thread, which
+ * runs `main` and no task (see `executor/protocol.ts`), so that no task can freeze main.
+ *
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -24,7 +27,7 @@ import { configureLog, logger } from "../log.ts";
 import { context, setSize, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { BUSY_SLOT } from "./protocol.ts";
+import { BUSY_SLOT, isMainSeq, MAIN_SEQ_BASE } from "./protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
 import {
@@ -50,6 +53,8 @@ const SUBMIT_CHUNK = 8192;
 let claim: Int32Array;
 let entryExports: Record<string, unknown> = {};
 let closed = false;
+/** This worker is main's thread: it runs `main` and submits, and never runs a task. */
+let mainThread = false;
 let lastSeq = 0;
 /** Futures of the tasks submitted here that are not done, by id. */
 const pending = new SeqMap<Future<unknown>>();
@@ -215,7 +220,7 @@ function flush(): void {
  * @param more ask for the next batch although handed tasks are left (see startQueued).
  */
 function postBatch(more: boolean): void {
-  const hungry = more || (runs.length === 0 && active < limit());
+  const hungry = !mainThread && (more || (runs.length === 0 && active < limit()));
   let done = null;
   const transfer: ArrayBuffer[] = [];
   if (doneBuf.length > 0) {
@@ -228,7 +233,16 @@ function postBatch(more: boolean): void {
     transfer.push(...blockBuffers(submit));
   }
   self.postMessage(
-    { t: "batch", submit, done, cancel: cancelBuf, hungry, runs: runsSeen, ran, ranMs },
+    {
+      t: "batch",
+      submit,
+      done,
+      cancel: cancelBuf,
+      hungry,
+      runs: mainThread ? -1 : runsSeen,
+      ran,
+      ranMs,
+    },
     transfer,
   );
   ran = 0;
@@ -326,7 +340,8 @@ function start(block: TaskBlock, i: number, idx: number): void {
   const seq = block.seqs[i];
   const name = block.names[block.kinds[i]];
   let local: Future<unknown> | undefined;
-  if (block.owner === context.peerId) {
+  // One of main's (origin) is main's thread's to settle: its result goes by the mesh thread.
+  if (block.owner === context.peerId && !isMainSeq(seq)) {
     local = pending.get(seq);
     if (local === undefined || local.cancelled()) {
       // Cancelled while queued: nothing to run, nothing to report but the slot.
@@ -451,10 +466,12 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   guardExit();
   claim = new Int32Array(m.claim);
   context.isOrigin = m.isOrigin;
+  mainThread = m.main;
+  if (mainThread) lastSeq = MAIN_SEQ_BASE;
   context.size = 1;
   context.hooks = {
     broadcastConsts(entries) {
-      const id = ++constId;
+      const id = mainThread ? --constId : ++constId;
       return new Promise<void>((resolve, reject) => {
         constWaiters.set(id, { resolve, reject });
         post({ t: "setConst", id, entries });
@@ -483,12 +500,12 @@ function mainFunction(): ((args: string[]) => unknown) | undefined {
   return typeof exported === "function" ? exported as (args: string[]) => unknown : context.main;
 }
 
+/** Run `main` (in main's thread, which runs nothing else: it takes no slot). */
 async function runMain(args: string[]): Promise<void> {
   let ok: 0 | 1 = 1;
   let payload: Uint8Array;
-  const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now() };
-  active++;
-  progress();
+  // A slot only to name main in errors (see guardExit).
+  const slot: Slot = { waits: 0, done: true, held: 0, since: performance.now() };
   try {
     const value = await slots.run(slot, mainFunction()!, args);
     try {
@@ -500,7 +517,6 @@ async function runMain(args: string[]): Promise<void> {
     ok = 0;
     payload = encodeFailure(err, context.peerId);
   }
-  release(slot);
   post({ t: "mainDone", ok, payload });
 }
 

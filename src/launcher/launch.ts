@@ -157,6 +157,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     listen: options.listen,
     limits: options.limits,
   });
+  // The origin cannot go on without its executor or main's thread: the job fails.
+  peer.onStop = (reason) => {
+    if (!reason.ok) early.reject(new GridError(`Cannot run the grid: ${reason.error?.message}`));
+  };
   const addrs = peer.addresses();
   log.info(`grid "${grid}" origin ${peer.id} listening on ${addrs.join(" ")}`);
 

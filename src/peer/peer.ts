@@ -4,6 +4,11 @@
  * executor's reports, timers — and carries out what it asks: messages on links, messages to
  * the executor worker, dials, timers.
  *
+ * The origin also runs main's thread, a second worker that runs `main` and no task (see
+ * `executor/protocol.ts`); this host passes its submits to the state machine like the
+ * executor's, and sends it what is its own: results and start notices by sequence number,
+ * the answers to its constants, and `main`.
+ *
  * @module
  */
 import process from "node:process";
@@ -12,8 +17,8 @@ import { logger, logLevel } from "../log.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import type { FromWorker, ToWorker } from "../executor/protocol.ts";
-import { BUSY_SLOT, CLAIM_SLOT } from "../executor/protocol.ts";
-import { resultBuffers } from "../results/batch.ts";
+import { BUSY_SLOT, CLAIM_SLOT, isMainSeq } from "../executor/protocol.ts";
+import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { blockBuffers } from "../scheduler/block.ts";
 import type { Action, Event, ExecutorView, TimerName } from "../core/events.ts";
 import { validateMessage } from "../core/messages.ts";
@@ -50,6 +55,8 @@ export interface MainOutcome {
 export class Peer {
   #mesh!: Mesh;
   #worker!: Worker;
+  /** Main's thread (origin only). */
+  #main?: Worker;
   #state!: PeerState;
   #options: PeerOptions;
   #claim = new Int32Array(new SharedArrayBuffer(8)); // [CLAIM_SLOT, BUSY_SLOT]
@@ -72,8 +79,10 @@ export class Peer {
   /** Start the node and the executor worker; resolves once the entry module is loaded. */
   static async start(options: PeerOptions): Promise<Peer> {
     const peer = new Peer(options);
-    // The executor starts loading the entry module at once, while the node starts.
-    peer.#startWorker();
+    // The executor (and main's thread) start loading the entry module at once, while the node
+    // starts.
+    peer.#worker = peer.#startWorker(false);
+    if (options.origin) peer.#main = peer.#startWorker(true);
     peer.#mesh = await Mesh.start(
       {
         grid: options.grid,
@@ -153,9 +162,9 @@ export class Peer {
     return this.#mesh.dial(addr);
   }
 
-  /** Run `main(args)` in the worker (origin only); `peers`: how many the launcher started. */
+  /** Run `main(args)` in main's thread (origin only); `peers`: how many the launcher started. */
   startMain(args: string[], peers = 1): void {
-    this.#post({ t: "main", args, peers });
+    if (!this.#stopped) this.#main?.postMessage({ t: "main", args, peers } satisfies ToWorker);
   }
 
   /** Tell every peer the job is over. */
@@ -176,6 +185,7 @@ export class Peer {
       process.stderr.write(`scoop-stats ${JSON.stringify({ peer: this.id, ...this.stats })}\n`);
     }
     this.#worker.terminate();
+    this.#main?.terminate();
     await this.#mesh.stop();
   }
 
@@ -242,66 +252,127 @@ export class Peer {
     if (peers.length > 0) this.#handle({ type: "heard", peers });
   }
 
-  // ---- executor worker ----
+  // ---- executor worker, and main's thread ----
 
-  #startWorker(): void {
+  #startWorker(main: boolean): Worker {
     const url = new URL("../executor/worker.ts", import.meta.url);
-    this.#worker = new Worker(url.href, { type: "module" });
-    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#fromWorker(e.data);
-    this.#worker.onerror = (e) => {
-      log.error("executor worker crashed:", (e as ErrorEvent).message ?? e);
+    const worker = new Worker(url.href, { type: "module" });
+    const what = main ? "main's thread" : "the executor";
+    worker.onmessage = (e: MessageEvent<FromWorker>) => this.#fromWorker(e.data, main);
+    worker.onerror = (e) => {
+      const message = (e as ErrorEvent).message ?? String(e);
+      log.error(`${what} crashed:`, message);
       this.#ready.resolve(false);
-      this.onStop({
-        ok: false,
-        error: new Error(`Executor crashed: ${(e as ErrorEvent).message}`),
-      });
+      this.onStop({ ok: false, error: new Error(`${what} crashed: ${message}`) });
     };
-    // Bun says when the executor's thread ends (Deno does not; its executor guards every way
-    // user code could end it, see `guardExit` in the executor): a peer without its executor
+    // Bun says when a worker's thread ends (Deno does not; its workers guard every way user
+    // code could end them, see `guardExit` in the executor): a peer without its executor
     // cannot go on, and leaves, so its tasks run elsewhere.
-    this.#worker.addEventListener("close", (e) => {
+    worker.addEventListener("close", (e) => {
       if (this.#stopped) return;
-      const code = (e as Event & { code?: number }).code;
-      log.error(`the executor ended (code ${code ?? "unknown"}): this peer leaves the grid`);
+      const code = (e as Event & { code?: number }).code ?? "unknown";
+      log.error(`${what} ended (code ${code}): this peer leaves the grid`);
       this.#ready.resolve(false);
-      this.onStop({ ok: false, error: new Error(`Executor ended with code ${code ?? "unknown"}`) });
+      this.onStop({ ok: false, error: new Error(`${what} ended with code ${code}`) });
     });
-    this.#post({
+    const claim = main ? new SharedArrayBuffer(8) : this.#claim.buffer as SharedArrayBuffer;
+    const init: ToWorker = {
       t: "init",
       entry: this.#options.entry,
       isOrigin: this.#options.origin,
+      main,
       level: logLevel(),
-      claim: this.#claim.buffer as SharedArrayBuffer,
-    });
+      claim,
+    };
+    worker.postMessage(init);
+    return worker;
   }
 
+  /** A message from the state machine to the worker it is for (see module doc). */
   #post(m: ToWorker): void {
     if (this.#stopped) return;
-    // Blocks and results are moved, not cloned (except what lives in shared memory).
-    const transfer = m.t === "run"
-      ? m.blocks.flatMap(blockBuffers)
-      : m.t === "resolve" && m.r !== null
-      ? resultBuffers(m.r)
-      : [];
-    this.#worker.postMessage(m, transfer);
+    const main = this.#main;
+    switch (m.t) {
+      case "run":
+        // Blocks are moved, not cloned (except what lives in shared memory).
+        this.#worker.postMessage(m, m.blocks.flatMap(blockBuffers));
+        return;
+      case "resolve":
+        if (main === undefined) this.#postResolve(this.#worker, m.r, m.started);
+        else this.#splitResolve(m.r, m.started, main);
+        return;
+      case "constDone":
+        (m.id < 0 && main !== undefined ? main : this.#worker).postMessage(m);
+        return;
+      case "identity":
+      case "size":
+      case "const":
+        main?.postMessage(m);
+        this.#worker.postMessage(m);
+        return;
+      default:
+        this.#worker.postMessage(m);
+    }
   }
 
-  #fromWorker(m: FromWorker): void {
+  #postResolve(to: Worker, r: ResultBatch | null, started: number[]): void {
+    const message: ToWorker = { t: "resolve", r, started };
+    to.postMessage(message, r === null ? [] : resultBuffers(r));
+  }
+
+  /** Results and start notices go to the thread that owns their futures. */
+  #splitResolve(r: ResultBatch | null, started: number[], main: Worker): void {
+    const startedHere = started.filter((seq) => !isMainSeq(seq));
+    const startedMain = started.length === startedHere.length ? [] : started.filter(isMainSeq);
+    let forHere: ResultBatch | null = null;
+    let forMain: ResultBatch | null = null;
+    if (r !== null) {
+      let mains = 0;
+      for (const key of r.keys) if (isMainSeq(key)) mains++;
+      if (mains === r.keys.length) forMain = r;
+      else if (mains === 0) forHere = r;
+      else {
+        const here = new ResultBuilder();
+        const there = new ResultBuilder();
+        for (let i = 0; i < r.keys.length; i++) {
+          const to = isMainSeq(r.keys[i]) ? there : here;
+          to.add(r.keys[i], r.oks[i] as 0 | 1, payloadOf(r, i));
+        }
+        forHere = here.finish();
+        forMain = there.finish();
+      }
+    }
+    if (forHere !== null || startedHere.length > 0) {
+      this.#postResolve(this.#worker, forHere, startedHere);
+    }
+    if (forMain !== null || startedMain.length > 0) this.#postResolve(main, forMain, startedMain);
+  }
+
+  #fromWorker(m: FromWorker, main: boolean): void {
     switch (m.t) {
       case "batch":
         this.#handle({ type: "batch", batch: m });
         break;
       case "ready":
-        this.#ready.resolve(m.hasMain);
-        this.#handle({ type: "ready" });
+        // `main` starts as soon as its thread is up: the executor, loading beside it, gets
+        // tasks once it is (meanwhile they wait in the deque, or go to other peers).
+        if (!main) this.#handle({ type: "ready" });
+        if (main || this.#main === undefined) this.#ready.resolve(m.hasMain);
         break;
       case "failed":
         log.error(m.message);
         this.#ready.reject(new Error(m.message));
+        this.onStop({ ok: false, error: new Error(m.message) });
         break;
-      case "setConst":
+      case "setConst": {
+        // The setting thread has them already; the origin's other thread gets them here.
+        const other = main ? this.#worker : this.#main;
+        for (const [name, value] of other === undefined ? [] : m.entries) {
+          other!.postMessage({ t: "const", name, value } satisfies ToWorker);
+        }
         this.#handle({ type: "setConst", id: m.id, entries: m.entries });
         break;
+      }
       case "mainDone":
         this.mainDone.resolve({ ok: m.ok === 1, payload: m.payload });
         break;

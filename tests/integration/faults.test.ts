@@ -247,3 +247,32 @@ describe("faults", () => {
     );
   }
 });
+
+describe("main's own thread", () => {
+  test(
+    "with -n 1, main's timeouts, wait, asCompleted and cancel work while a task spins",
+    async () => {
+      const marker = join(dir, "spin-main-free");
+      const origin = start(["-n", "1", FIXTURE, "mainFree", marker]);
+      expect(await origin.exited).toBe(0);
+      const out = lastJson(origin.stdout);
+      expect(out).toEqual({
+        notDone: 1, // wait's timeout ended it while the task spun
+        asCompleted: "TimeoutError",
+        cancelled: true, // a task queued behind the spinning one
+        ranOn: out.origin, // the one peer ran it, on its executor thread
+        origin: out.origin,
+      });
+      expect(await noneLeft(origin.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  test("with -n 1, SIGINT ends the job while a task spins, and no process is left", async () => {
+    const origin = start(["-n", "1", FIXTURE, "spinForever", join(dir, "never-written")]);
+    await origin.waitFor(/spinning/);
+    origin.child.kill("SIGINT");
+    expect(await origin.exited).toBe(130);
+    expect(await noneLeft(origin.tag)).toEqual([]);
+  }, TIMEOUT);
+});

@@ -10,7 +10,7 @@
  */
 import { decodeValue, encodeValue } from "../../src/codec/mod.ts";
 import type { ExecutorBatch, ExecutorView } from "../../src/core/events.ts";
-import type { ToWorker } from "../../src/executor/protocol.ts";
+import { isMainSeq, MAIN_SEQ_BASE, type ToWorker } from "../../src/executor/protocol.ts";
 import { payloadOf, ResultBuilder } from "../../src/results/batch.ts";
 import { argsOf, BlockBuilder, type TaskBlock } from "../../src/scheduler/block.ts";
 
@@ -97,6 +97,7 @@ export class SimExecutor implements ExecutorView {
   #prefetched = false;
   #pending = new Map<number, Future>();
   #lastSeq = 0;
+  #lastMainSeq = MAIN_SEQ_BASE;
   #submitBuf = new BlockBuilder("");
   #doneBuf = new ResultBuilder();
   #cancelBuf: number[] = [];
@@ -250,7 +251,8 @@ export class SimExecutor implements ExecutorView {
     const seq = block.seqs[i];
     const name = block.names[block.kinds[i]];
     let local: Future | undefined;
-    if (block.owner === this.#host.id) {
+    // main's futures are main's thread's, settled by the core's "resolve" (as in a real peer).
+    if (block.owner === this.#host.id && !isMainSeq(seq)) {
       local = this.#pending.get(seq);
       if (local === undefined) {
         this.#doneBuf.add(idx, 1, EMPTY); // cancelled while queued
@@ -313,7 +315,7 @@ export class SimExecutor implements ExecutorView {
         return;
       }
       if ("submit" in s) {
-        input = this.#submit(s.submit, s.args);
+        input = this.#submit(s.submit, s.args, task.idx < 0);
         continue;
       }
       if ("setConst" in s) {
@@ -367,8 +369,9 @@ export class SimExecutor implements ExecutorView {
 
   #finished = new Map<number, Future>();
 
-  #submit(name: string, args: unknown[]): number {
-    const seq = ++this.#lastSeq;
+  /** Submit a task; `main`'s futures are numbered as main's thread numbers them. */
+  #submit(name: string, args: unknown[], main: boolean): number {
+    const seq = main ? ++this.#lastMainSeq : ++this.#lastSeq;
     const f: Future = { seq, done: false, ok: false, value: undefined, waiters: [] };
     this.#pending.set(seq, f);
     this.#submitBuf.add(seq, name, encodeValue(args, "args"));

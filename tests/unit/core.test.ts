@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Action, CoreConfig, Event, ExecutorView } from "../../src/core/events.ts";
 import type { CoreMessage } from "../../src/core/messages.ts";
+import { MAIN_SEQ_BASE, type ToWorker } from "../../src/executor/protocol.ts";
 import { RELAY_MS } from "../../src/core/routes.ts";
 import { LAZY_GOSSIP_MS, PeerState } from "../../src/core/state.ts";
 import { ResultBuilder } from "../../src/results/batch.ts";
@@ -212,6 +213,40 @@ describe("stealing", () => {
     expect(posted(first, "resolve").length).toBe(1);
     const again = h.msg("T", { t: "results", r: results([1]) });
     expect(posted(again, "resolve")).toEqual([]);
+  });
+});
+
+describe("main's thread (origin)", () => {
+  test("main's tasks run here reach main's thread with their results; the executor's do not", () => {
+    const m = MAIN_SEQ_BASE + 1;
+    const h = new Harness("O", true);
+    h.ready(); // the executor is hungry
+    // main's thread submits (it runs no task: it says runs -1, and is never hungry).
+    const out = h.batch({ submit: block("", [m]), hungry: false, runs: -1 });
+    const run = posted(out, "run")[0] as Extract<ToWorker, { t: "run" }>;
+    expect(seqsOf(run.blocks)).toEqual([m]);
+    // main's thread hears that its task started, as from a peer that took it.
+    const [started] = posted(out, "resolve") as Extract<ToWorker, { t: "resolve" }>[];
+    expect(started).toMatchObject({ r: null, started: [m] });
+    const done = h.batch({ done: results([run.idx0]), hungry: true, runs: 1, ran: 1, ranMs: 1 });
+    const [res] = posted(done, "resolve") as Extract<ToWorker, { t: "resolve" }>[];
+    expect([...res.r!.keys]).toEqual([m]);
+    expect([...res.r!.data]).toEqual([run.idx0 + 100]); // the payload the executor reported
+    // The executor's own task: it settles the future itself, so nothing goes back.
+    const out2 = h.batch({ submit: block("", [1]), hungry: true, runs: 1 });
+    const run2 = posted(out2, "run")[0] as Extract<ToWorker, { t: "run" }>;
+    expect(seqsOf(run2.blocks)).toEqual([1]);
+    expect(posted(out2, "resolve")).toEqual([]);
+    const done2 = h.batch({ done: results([run2.idx0]), hungry: true, runs: 2, ran: 1, ranMs: 1 });
+    expect(posted(done2, "resolve")).toEqual([]);
+  });
+
+  test("a batch from main's thread says nothing of the executor's hunger", () => {
+    const h = new Harness("O", true);
+    h.ready(); // the executor is hungry; nothing to run yet
+    h.batch({ hungry: true, runs: 0 });
+    const out = h.batch({ submit: block("", [MAIN_SEQ_BASE + 1]), hungry: false, runs: -1 });
+    expect(posted(out, "run").length).toBe(1); // handed at once: the hunger still stands
   });
 });
 

@@ -98,6 +98,12 @@ export class Core {
     this.out.push({ type: "timer", name, after });
   }
 
+  /** Arm `name` to fire after `after` ms, in place of the time it is armed for, if any. */
+  rearm(name: TimerName, after: number): void {
+    this.#armed[name] = true;
+    this.out.push({ type: "timer", name, after });
+  }
+
   /** Timer `name` fired: it may be armed again. */
   fired(name: TimerName): void {
     this.#armed[name] = false;

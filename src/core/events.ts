@@ -52,7 +52,8 @@ export type Action =
   | { type: "send"; to: PeerId; message: CoreMessage; lazy: boolean }
   /** Post a message to the executor. */
   | { type: "post"; message: ToWorker }
-  /** Fire `timer` after `after` ms (0: at the end of this turn). */
+  /** Fire `timer` after `after` ms (0: at the end of this turn), in place of any time it was
+   * armed for (a timer fires at most once per arming). */
   | { type: "timer"; name: TimerName; after: number }
   /** Make a link to `peer` (answered by `linkUp`, or `linkDown` if it cannot be made). */
   | { type: "connect"; peer: PeerId; addrs: string[] }
@@ -101,9 +102,13 @@ export interface CoreConfig {
   tickMs?: number;
   /** A quiet link gets a heartbeat after this long. @default 500 */
   heartbeatMs?: number;
-  /** A link silent this long is taken as broken. @default 2000 */
+  /**
+   * A link silent this long is taken as broken. With `confirmMs` and the tick, a peer that
+   * stops (a hang, a pulled cable) while it holds work is declared lost within 2.75 s.
+   * @default 1500
+   */
   silentMs?: number;
-  /** A peer unreachable this long, and heard by no other, is declared lost. @default 1000 */
+  /** A peer unreachable this long, and heard by no other, is declared lost. @default 750 */
   confirmMs?: number;
   /** Period of membership gossip with one random neighbour. @default 1000 */
   shuffleMs?: number;
@@ -121,8 +126,8 @@ export const DEFAULT_CONFIG = {
   maxDegree: 32,
   tickMs: 250,
   heartbeatMs: 500,
-  silentMs: 2000,
-  confirmMs: 1000,
+  silentMs: 1500,
+  confirmMs: 750,
   shuffleMs: 1000,
   sampleSize: 8,
   beatMs: 2000,

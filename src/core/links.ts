@@ -252,11 +252,17 @@ export class Links {
     return this.#announced > this.#c.cfg.heartbeatMs;
   }
 
-  /** This peer has work again: tell its links at once that it heartbeats at full pace. */
+  /**
+   * This peer has work again: tell its links at once that it heartbeats at full pace, and
+   * tick at full pace from now on (its tick, armed for a quiet pace, would come seconds late:
+   * a neighbour that hangs meanwhile would be found that much later).
+   */
   wake(): void {
     const every = this.#c.cfg.heartbeatMs;
     this.#announced = every;
     for (const [id, p] of this.#linked) this.#emit(id, p, { t: "ping", every }, false);
+    // (`#tickEvery` keeps the quiet pace until that tick: this early one is not a late one.)
+    if (this.#tickEvery > this.#c.cfg.tickMs) this.#c.rearm("tick", this.#c.cfg.tickMs);
   }
 
   /** Send the word of the peers declared lost this turn. */

@@ -231,6 +231,12 @@ export class Peer {
   }
 
   #setTimer(name: TimerName, after: number): void {
+    const armed = this.#timers.get(name);
+    if (armed !== undefined) {
+      // Armed again for another time (see `Action`): the first arming is void.
+      clearTimeout(armed as ReturnType<typeof setTimeout>);
+      clearImmediate(armed as ReturnType<typeof setImmediate>);
+    }
     const fire = () => {
       this.#timers.delete(name);
       if (name === "tick") this.#reportHeard();

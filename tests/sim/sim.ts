@@ -18,7 +18,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import process from "node:process";
-import type { Action, CoreConfig, Event } from "../../src/core/events.ts";
+import type { Action, CoreConfig, Event, TimerName } from "../../src/core/events.ts";
 import type { CoreMessage, PeerId } from "../../src/core/messages.ts";
 import { PeerState } from "../../src/core/state.ts";
 import type { ToWorker } from "../../src/executor/protocol.ts";
@@ -133,6 +133,8 @@ interface SimPeer {
   endedAt: number | undefined;
   /** Its connections, by the peer at the other end. */
   conns: Map<PeerId, Conn>;
+  /** How many times each timer was armed: only the latest arming fires. */
+  timers: Partial<Record<TimerName, number>>;
 }
 
 /** A message, a handshake or a close on its way along one direction of a connection. */
@@ -384,6 +386,7 @@ class Sim {
       idleSince: undefined,
       idleWorkSince: undefined,
       endedAt: undefined,
+      timers: {},
       conns: new Map(),
     };
     this.#peers.set(id, peer);
@@ -462,7 +465,11 @@ class Sim {
         break;
       }
       case "timer": {
-        const fire = () => this.#core(peer, { type: "timer", name: a.name });
+        // Armed again for another time, a timer fires then only (see `Action`).
+        const gen = peer.timers[a.name] = (peer.timers[a.name] ?? 0) + 1;
+        const fire = () => {
+          if (peer.timers[a.name] === gen) this.#core(peer, { type: "timer", name: a.name });
+        };
         if (a.after === 0) this.#soon(peer, fire);
         else this.at(this.now + a.after, peer, fire);
         break;

@@ -354,6 +354,25 @@ describe("losing a peer", () => {
     expect(h.s.isLost("T")).toBe(true);
   });
 
+  test("a quiet peer that gets work ticks at full pace at once (a hang is not found seconds late)", () => {
+    const h = new Harness("T");
+    h.ready();
+    h.link("O");
+    const quiet = h.tick(250); // nothing to do: the next tick comes at the quiet pace
+    expect(of(quiet, "timer").filter((a) => a.name === "tick")).toEqual([
+      { type: "timer", name: "tick", after: 2000 },
+    ]);
+    const out = h.msg("O", { t: "tasks", blocks: [block("O", [1])], load: 0 }, 10);
+    expect(sent(out, "ping", "O")).toEqual([{
+      to: "O",
+      m: { t: "ping", every: 500 },
+      lazy: false,
+    }]);
+    expect(of(out, "timer").filter((a) => a.name === "tick")).toEqual([
+      { type: "timer", name: "tick", after: 250 },
+    ]);
+  });
+
   test("a peer declared lost that comes back is told so, and not linked", () => {
     const h = lentAndLost();
     h.tick(1100);

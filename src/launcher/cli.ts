@@ -35,6 +35,8 @@ Options:
                         the same, from one IP address (default: 64)
       --handshake-timeout MS
                         close a connection not through its handshake by then (default: 5000)
+      --max-frame SIZE  largest frame a peer may send, in bytes or with K, M, G (default:
+                        512M); give every peer of a grid the same
   -v, --verbose         debug logging (also DEBUG=scoop:*)
   -q, --quiet           errors only
       --log FILE        append log lines to FILE instead of stderr
@@ -57,6 +59,7 @@ const OPTIONS = {
   "max-pending": { type: "string" },
   "max-pending-per-address": { type: "string" },
   "handshake-timeout": { type: "string" },
+  "max-frame": { type: "string" },
   verbose: { type: "boolean", short: "v" },
   quiet: { type: "boolean", short: "q" },
   log: { type: "string" },
@@ -111,6 +114,19 @@ function positiveInt(text: string, option: string): number {
   return n;
 }
 
+/** A size in bytes: a whole number, or one with K, M or G (powers of 1024), as `64M`. */
+export function byteSize(text: string, option = "--max-frame"): number {
+  const m = /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(text);
+  const n = m === null ? NaN : Number(m[1]) * 1024 ** " KMG".indexOf(m[2].toUpperCase() || " ");
+  // A frame's length travels in 4 bytes.
+  if (!Number.isSafeInteger(n) || n < 1024 || n > 0xffffffff) {
+    throw new UsageError(
+      `${option} must be a size from 1K to 4095M (bytes, or with K, M or G as in 64M), got "${text}"`,
+    );
+  }
+  return n;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, entry, rest } = parse(argv);
   if (values.help) {
@@ -146,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
     const text = values[option];
     if (text !== undefined) limits[field] = positiveInt(text, `--${option}`);
   }
+  if (values["max-frame"] !== undefined) limits.maxFrameBytes = byteSize(values["max-frame"]);
   if (values.join) {
     if (!values.bootstrap?.length) {
       throw new UsageError("--join needs at least one --bootstrap address of a peer in the grid");

@@ -25,7 +25,10 @@ const ASSEMBLE_MIN = 256 * 1024;
  */
 export const LAZY_MS = 20;
 
-/** Largest frame a peer may send, in bytes. Larger frames close the link. */
+/**
+ * Largest frame a peer may send, in bytes, unless told otherwise (`--max-frame`). Larger
+ * frames close the link.
+ */
 export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
 
 /** The bytes of a frame's pieces. */
@@ -256,7 +259,10 @@ export class Link {
       const head = this.#peek(4);
       const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
       if (len > this.#maxFrame) {
-        this.#hostile(`frame of ${len} bytes exceeds the limit of ${this.#maxFrame}`);
+        this.#hostile(
+          `frame of ${len} bytes exceeds the limit of ${this.#maxFrame} ` +
+            `(every peer of a grid needs the same --max-frame)`,
+        );
         return;
       }
       if (this.#buffered < 4 + len) {
@@ -283,6 +289,11 @@ export class Link {
       messages = decodeFrame(body);
     } catch (err) {
       this.#hostile((err as Error).message);
+      return false;
+    }
+    if (messages.length === 0) {
+      // A peer never sends one: nothing to flush makes no frame.
+      this.#hostile("a frame with no messages");
       return false;
     }
     try {

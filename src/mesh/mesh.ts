@@ -71,6 +71,8 @@ export class Mesh {
   #stopping = false;
   /** A link whose peer has not said hello by then is closed (see `ConnectionLimits`). */
   #helloTimeoutMs: number;
+  /** Largest frame a linked peer may send (see `ConnectionLimits.maxFrameBytes`). */
+  #maxFrame: number;
   #helloTimers = new Map<Link, ReturnType<typeof setTimeout>>();
   /** This peer's id. */
   readonly id: string;
@@ -80,6 +82,7 @@ export class Mesh {
     this.#identity = options;
     this.#handlers = handlers;
     this.#helloTimeoutMs = options.limits?.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs;
+    this.#maxFrame = options.limits?.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes;
     this.id = node.peerId.toString();
   }
 
@@ -238,10 +241,14 @@ export class Mesh {
     }
     const link = new Link(id, stream, {
       onMessages: (l, raw) => {
-        for (const m of raw) this.#onMessage(l, m);
+        // A link closed by one of them (a refusal) reads no further.
+        for (const m of raw) {
+          if (l.closed) break;
+          this.#onMessage(l, m);
+        }
       },
       onClose: (l, error) => this.#onClose(l, error),
-    });
+    }, this.#maxFrame);
     entry.link = link;
     entry.dialed = dialer;
     // Noise proved the key; a peer that then says nothing holds a link for nothing.

@@ -11,6 +11,7 @@ import type { Libp2p } from "libp2p";
 import { logger } from "../log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { nativeChaChaPoly } from "./cipher.ts";
+import { DEFAULT_MAX_FRAME } from "./link.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
 const { noise, noiseCrypto, yamux, tcp, createLibp2p } = await loadMeshDeps();
@@ -26,8 +27,9 @@ export interface NodeOptions {
 }
 
 /**
- * Caps on inbound connections that have not finished their handshake (Noise with the grid's
- * key, then the muxer): a stranger, or anything hostile, cannot hold a peer's sockets.
+ * Caps on what other processes may make a peer hold: inbound connections that have not
+ * finished their handshake (Noise with the grid's key, then the muxer), so that a stranger
+ * cannot hold its sockets; and the size of one frame from a linked peer.
  */
 export interface ConnectionLimits {
   /** In total. @default 256 */
@@ -36,6 +38,12 @@ export interface ConnectionLimits {
   maxPendingPerAddress?: number;
   /** A connection whose handshake takes longer is closed, in ms. @default 5000 */
   handshakeTimeoutMs?: number;
+  /**
+   * Largest frame a linked peer may send, in bytes; a larger one closes its link. Every peer
+   * of a grid should have the same (the launcher passes its own to the peers it starts).
+   * @default 512 MiB
+   */
+  maxFrameBytes?: number;
 }
 
 /** The defaults of {@link ConnectionLimits}. */
@@ -43,6 +51,7 @@ export const DEFAULT_LIMITS: Required<ConnectionLimits> = {
   maxPending: 256,
   maxPendingPerAddress: 64,
   handshakeTimeoutMs: 5000,
+  maxFrameBytes: DEFAULT_MAX_FRAME,
 };
 
 const log = logger("mesh");

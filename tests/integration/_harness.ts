@@ -4,11 +4,27 @@
  * `SCOOP_TEST_RUNTIME` (bun, the default, or deno), so the same cases run on both.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 
 export const ROOT = join(import.meta.dir, "..", "..");
+
+/**
+ * A temporary directory for a test file, with a grid key in `secret` (64 hex digits of
+ * `byte`); `cleanup` ends every process started here and removes the directory.
+ */
+export function scratch(name: string, byte: string) {
+  const dir = mkdtempSync(join(tmpdir(), `scoop-${name}-`));
+  const secret = join(dir, "secret");
+  writeFileSync(secret, byte.repeat(32));
+  const cleanup = () => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, secret, cleanup };
+}
 export const CLI = join(ROOT, "cli.ts");
 export const FIXTURES = join(ROOT, "tests", "fixtures");
 export const RUNTIME = (process.env.SCOOP_TEST_RUNTIME ?? "bun") as "bun" | "deno";

@@ -4,24 +4,18 @@
  * machine decides.)
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import process from "node:process";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configuredKey } from "../../src/launcher/secret.ts";
-import { FIXTURES, killAll, lastJson, noneLeft, start } from "./_harness.ts";
+import { FIXTURES, lastJson, noneLeft, scratch, start } from "./_harness.ts";
 
 const FIXTURE = join(FIXTURES, "api-fixture.ts");
 const TIMEOUT = 120_000;
-const dir = mkdtempSync(join(tmpdir(), "scoop-faults-"));
-const secret = join(dir, "secret");
-writeFileSync(secret, "a0".repeat(32));
+const { dir, secret, cleanup } = scratch("faults", "a0");
 
-afterAll(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(cleanup);
 
 /** A 1-peer origin (waiting for a second) with the grid key and a 1 s handshake timeout. */
 function hardenedOrigin(extra: string[], scenario: string[]) {

@@ -461,9 +461,34 @@ function guardExit(): void {
   if (typeof g.close === "function") g.close = () => refuse("self.close")();
 }
 
+/**
+ * An error nobody catches — thrown from a timer or callback a task left behind, or a promise
+ * rejected with no handler — is logged, and the executor goes on: unguarded, either ends the
+ * thread on Bun and Deno, and with it every task and future it holds.
+ */
+function guardStrayErrors(): void {
+  const where = () => {
+    const slot = slots.getStore();
+    return slot === undefined
+      ? ""
+      : slot.task === undefined
+      ? " (from main)"
+      : ` (from task "${slot.task}")`;
+  };
+  // Node's hooks: a listener keeps the thread alive on Bun and on Deno (their "error" and
+  // "unhandledrejection" events, prevented, still end a Bun worker).
+  process.on("uncaughtException", (err) => {
+    log.error(`uncaught error${where()}; the executor goes on:`, err);
+  });
+  process.on("unhandledRejection", (reason) => {
+    log.error(`unhandled promise rejection${where()}; the executor goes on:`, reason);
+  });
+}
+
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   configureLog({ level: m.level });
   guardExit();
+  guardStrayErrors();
   claim = new Int32Array(m.claim);
   context.isOrigin = m.isOrigin;
   mainThread = m.main;

@@ -39,6 +39,8 @@ export type Event =
   | { type: "linkDown"; peer: PeerId; reason?: string }
   /** A validated message from a linked peer. */
   | { type: "message"; from: PeerId; message: CoreMessage }
+  /** mDNS found a peer of this grid on the LAN, at these addresses. */
+  | { type: "discovered"; peer: PeerId; addrs: string[] }
   /** Bytes came from these peers (a large frame on its way): they are alive. */
   | { type: "heard"; peers: PeerId[] }
   /** A timer armed by a `timer` action fired. */

@@ -40,6 +40,8 @@ const LOST_FANOUT = 4;
 const PROBES = 3;
 /** A peer that turned us away is not dialled again for membership for this long. */
 const PRUNE_BACKOFF_MS = 10_000;
+/** A peer found over mDNS is dialled again this long if it cannot be linked at once. */
+const FOUND_RETRY_MS = 30_000;
 /** A dial with no answer this long counts as failed. */
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A quiet peer heartbeats and gossips this many times more slowly (see `quiet`). */
@@ -111,6 +113,8 @@ export class Links {
   #hooks!: LinkHooks;
   /** Address book: every live peer heard of (not lost), with its addresses. */
   #known = new AddressBook();
+  /** Peers found over mDNS and not linked yet, with when (see `discovered`). */
+  #found = new Map<PeerId, { addrs: string[]; at: number }>();
   #peers = new Map<PeerId, PeerInfo>();
   /** The peers linked now (a view of `#peers`). */
   #linked = new Map<PeerId, PeerInfo>();
@@ -425,7 +429,8 @@ export class Links {
     if (p.linked || this.#lost.has(id) || id === c.id) return;
     if (p.connecting !== undefined && c.now - p.connecting < CONNECT_TIMEOUT_MS) return;
     p.connecting = c.now;
-    c.out.push({ type: "connect", peer: id, addrs: this.#known.get(id) });
+    const addrs = this.#known.has(id) ? this.#known.get(id) : this.#found.get(id)?.addrs ?? [];
+    c.out.push({ type: "connect", peer: id, addrs });
   }
 
   linkUp(id: PeerId, origin: boolean, addrs: string[], load: number): void {
@@ -450,6 +455,7 @@ export class Links {
     p.suspect = undefined;
     p.connecting = undefined;
     this.#everLinked = true;
+    this.#found.delete(id);
     this.#known.add(id, addrs);
     const s = p.session ??= new Session();
     // First on every link: how much of the peer's traffic arrived, so it sends the rest; and,
@@ -604,6 +610,30 @@ export class Links {
 
   // ---- membership ----
 
+  /**
+   * mDNS found `id` on the LAN: link to it if this peer wants links. It counts in the grid's
+   * size only once linked (or gossiped by a linked peer): a peer merely seen may be a job's
+   * origin about to leave, and a job must not start counting on it.
+   */
+  discovered(id: PeerId, addrs: string[]): void {
+    if (id === this.#c.id || this.#lost.has(id) || this.#known.has(id)) return;
+    const want = Math.ceil(this.#c.cfg.degree / 2) - this.#outCount;
+    if (want <= 0) return;
+    this.#found.set(id, { addrs, at: this.#c.now });
+    this.connect(id);
+  }
+
+  /**
+   * Dial again the peers found over mDNS that are not linked yet (a dial can fail while the
+   * peer starts, and mDNS tells of a peer once), for FOUND_RETRY_MS after it was found.
+   */
+  #retryFound(): void {
+    for (const [id, f] of this.#found) {
+      if (this.#c.now - f.at > FOUND_RETRY_MS || this.#lost.has(id)) this.#found.delete(id);
+      else this.connect(id);
+    }
+  }
+
   /** Remember peers gossiped to us. */
   #learn(peers: PeerAddrs[]): void {
     let added = false;
@@ -694,6 +724,7 @@ export class Links {
     }
     if (this.#linked.size - this.#pruning() > c.cfg.maxDegree) this.#pruneOne();
     this.#fill();
+    this.#retryFound();
     const shuffleMs = quiet ? c.cfg.shuffleMs * QUIET_SLOWER : c.cfg.shuffleMs;
     if (now - this.#lastShuffle >= shuffleMs && this.#linked.size > 0) {
       this.#lastShuffle = now;
@@ -732,7 +763,8 @@ export class Links {
       this.broadcast({ t: "beat", n: this.#beat, every });
       return;
     }
-    if (!this.#everLinked) return;
+    // Peers waiting for a job (found over mDNS before any origin) have no origin to miss.
+    if (!this.#everLinked || (this.#beat === 0 && this.#originId === undefined)) return;
     if (this.#beatAt === 0 || late) this.#beatAt = Math.max(this.#beatAt, now - c.cfg.beatMs);
     const limit = Math.max(c.cfg.originSilentMs, this.#beatEvery * SILENT_BEATS);
     if (now - this.#beatAt >= limit) {

@@ -230,6 +230,9 @@ export class PeerState {
       case "heard":
         this.#links.heard(event.peers);
         break;
+      case "discovered":
+        this.#links.discovered(event.peer, event.addrs);
+        break;
       case "linkUp":
         this.#links.linkUp(event.peer, event.origin, event.addrs, event.load);
         break;

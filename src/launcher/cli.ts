@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { launch } from "./launch.ts";
 import { loadEntry } from "./entry.ts";
+import { discoveryTag } from "../mesh/addresses.ts";
 import { configuredKey } from "./secret.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import { report } from "./report.ts";
@@ -24,11 +25,15 @@ Usage: cli.ts [options] <entry.ts> [args for main…]
 
 Options:
   -n, --workers N       peers on this host, the origin included (default: cores)
-      --join            serve an existing grid as a worker peer (no main); needs --bootstrap
+      --join            serve a grid as a worker peer (no main): job after job, found on the
+                        LAN over mDNS; or the one job of a --bootstrap address
+      --once            with --join: leave when the first job ends
       --bootstrap MADDR peer address to dial (repeatable)
       --grid NAME       the grid's name (default: scoop)
       --secret-file F   the grid's pre-shared key (or SCOOP_SECRET); default: fresh per run
-      --listen MADDR    address to listen on (default: /ip4/127.0.0.1/tcp/0)
+      --listen MADDR    address to listen on (default: every interface with a pre-shared key
+                        and mDNS on, else /ip4/127.0.0.1/tcp/0)
+      --no-mdns         do not find (or announce) peers on the LAN over mDNS
       --runtime R       runtime of the peers started here: bun or deno (default: this one)
       --max-pending N   inbound connections still in their handshake, in all (default: 256)
       --max-pending-per-address N
@@ -51,6 +56,8 @@ Examples:
 const OPTIONS = {
   workers: { type: "string", short: "n" },
   join: { type: "boolean" },
+  once: { type: "boolean" },
+  "no-mdns": { type: "boolean" },
   bootstrap: { type: "string", multiple: true },
   grid: { type: "string" },
   "secret-file": { type: "string" },
@@ -163,21 +170,32 @@ async function main(argv: string[]): Promise<number> {
     if (text !== undefined) limits[field] = positiveInt(text, `--${option}`);
   }
   if (values["max-frame"] !== undefined) limits.maxFrameBytes = byteSize(values["max-frame"]);
+  const mdns = !values["no-mdns"];
+  if (values.once && !values.join) throw new UsageError("--once goes with --join");
   if (values.join) {
-    if (!values.bootstrap?.length) {
-      throw new UsageError("--join needs at least one --bootstrap address of a peer in the grid");
-    }
     if (key === undefined) {
       throw new UsageError("--join needs the grid's key: --secret-file F or SCOOP_SECRET");
     }
-    const { joinGrid } = await import("./join.ts");
-    return await joinGrid({
+    if (!values.bootstrap?.length && !mdns) {
+      throw new UsageError(
+        "--join --no-mdns needs at least one --bootstrap address of a peer in the grid",
+      );
+    }
+    const { serveGrid } = await import("./join.ts");
+    const grid = values.grid ?? "scoop";
+    // Given addresses, it joins that grid's job (once); else it finds job after job on the LAN.
+    const bootstrap = values.bootstrap ?? [];
+    const lan = mdns && bootstrap.length === 0;
+    return await serveGrid({
       entry: loadEntry(entry),
-      grid: values.grid ?? "scoop",
+      grid,
       key,
-      bootstrap: values.bootstrap,
-      listen: values.listen,
+      bootstrap,
+      // A peer with the key is open to other hosts: on every interface.
+      listen: values.listen ?? ["/ip4/0.0.0.0/tcp/0"],
       limits,
+      discovery: lan ? discoveryTag(grid, key) : undefined,
+      once: values.once === true || !lan,
     });
   }
   const workers = values.workers === undefined
@@ -189,6 +207,8 @@ async function main(argv: string[]): Promise<number> {
     args: rest,
     grid: values.grid,
     key,
+    secretFile: values["secret-file"],
+    mdns,
     listen: values.listen,
     runtime: runtimeName as RuntimeName | undefined,
     limits,

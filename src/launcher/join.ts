@@ -1,7 +1,7 @@
 /**
- * A worker peer: joins a grid through bootstrap addresses, serves it (runs and steals tasks)
- * until the origin says stop or goes away, then exits. Used for the peers `cli.ts -n` starts
- * and for `cli.ts --join`.
+ * A worker peer: joins a grid through bootstrap addresses or by finding it on the LAN (mDNS),
+ * serves it (runs and steals tasks) until the origin says stop or goes away, then exits. Used
+ * for the peers `cli.ts -n` starts and for `cli.ts --join`, which serves job after job.
  *
  * @module
  */
@@ -19,8 +19,10 @@ export interface JoinOptions {
   entry: Entry;
   grid: string;
   key: Uint8Array;
-  /** Addresses of peers already in the grid (at least one). */
+  /** Addresses of peers already in the grid (at least one, unless `discovery` is set). */
   bootstrap: string[];
+  /** mDNS service name to find the grid under (see `discoveryTag`); unset: no discovery. */
+  discovery?: string;
   listen?: string[];
   /** Caps on inbound connections still in their handshake. */
   limits?: ConnectionLimits;
@@ -53,6 +55,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     origin: false,
     listen: options.listen,
     limits: options.limits,
+    discovery: options.discovery,
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
@@ -67,6 +70,14 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   }
   let joined = false;
   let lastError: GridError | undefined;
+  if (options.bootstrap.length === 0 && options.discovery !== undefined) {
+    // Found over mDNS: the peers of the grid may come now or later (a job not started yet).
+    log.info(`peer ${peer.id} (pid ${process.pid}) waits for grid "${options.grid}" on the LAN`);
+    const met = Promise.withResolvers<void>();
+    peer.onSize = (n) => n > 1 && met.resolve();
+    await Promise.race([met.promise, stopped.promise]);
+    joined = true;
+  }
   for (const addr of options.bootstrap) {
     try {
       await peer.dial(addr);
@@ -86,4 +97,22 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   await peer.stop();
   if (!outcome.ok && outcome.error) throw outcome.error;
   return 0;
+}
+
+/**
+ * `cli.ts --join`: serve the grid job after job (a fresh peer for each), or only the first
+ * (`once`). Resolves with the process exit status.
+ */
+export async function serveGrid(options: JoinOptions & { once: boolean }): Promise<number> {
+  for (;;) {
+    if (options.once) return await joinGrid(options);
+    try {
+      await joinGrid(options);
+      log.info(`the job ended; waiting for the next one of grid "${options.grid}"`);
+    } catch (err) {
+      // A job that failed, or one that was ending as this peer met it: the next may be fine.
+      log.warn(`${(err as Error).message}; waiting for the next job of grid "${options.grid}"`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }

@@ -25,6 +25,7 @@ import { peerEnv } from "../runtime/peer-env.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
+import { discoveryTag } from "../mesh/addresses.ts";
 import { loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
 
@@ -44,8 +45,16 @@ export interface LaunchOptions {
   key?: Uint8Array;
   /** Runtime of the peers started here. @default this process's runtime */
   runtime?: RuntimeName;
-  /** Listen addresses of the origin. @default ["/ip4/127.0.0.1/tcp/0"] */
+  /**
+   * Listen addresses of the origin; the peers started here listen on the same hosts, on ports
+   * of their own. @default every interface when the key is pre-shared and mDNS is on, else
+   * ["/ip4/127.0.0.1/tcp/0"]
+   */
   listen?: string[];
+  /** The file the key came from, if any (shown in the command that joins the grid). */
+  secretFile?: string;
+  /** Find and be found on the LAN over mDNS (when the key is pre-shared). @default true */
+  mdns?: boolean;
   /** How long all peers may take to join, in ms; `main` runs meanwhile. @default 60000 */
   joinTimeout?: number;
   /** Caps on inbound connections still in their handshake, on every peer started here. */
@@ -86,6 +95,11 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return n === undefined ? 1 : 128 + n;
 }
 
+/** `addr` on any port (the peers started here listen where the origin does, each its own port). */
+function anyPort(addr: string): string {
+  return addr.replace(/\/(tcp|udp)\/\d+/, "/$1/0");
+}
+
 /** Start a grid of `workers` peers on this host and run the entry's `main` on it. */
 export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const workers = options.workers;
@@ -95,6 +109,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   const entry = loadEntry(options.entry);
   const key = options.key ?? freshKey();
   const grid = options.grid ?? "scoop";
+  // A grid with a pre-shared key is open to the LAN: on every interface, and found over mDNS.
+  const lan = options.key !== undefined && options.mdns !== false;
+  const listen = options.listen ?? (lan ? ["/ip4/0.0.0.0/tcp/0"] : undefined);
+  const discovery = lan ? discoveryTag(grid, key) : undefined;
   // Children start first: their runtime and module loading (most of a peer's start-up)
   // overlaps with this peer's own; they wait for their config on stdin.
   const live = new Map<ChildProcess, Promise<number>>();
@@ -154,8 +172,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     grid,
     key,
     origin: true,
-    listen: options.listen,
+    listen,
     limits: options.limits,
+    discovery,
   });
   // The origin cannot go on without its executor or main's thread: the job fails.
   peer.onStop = (reason) => {
@@ -170,7 +189,23 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     bootstrap: addrs,
     level: logLevel() as Level,
     limits: options.limits,
+    listen: listen?.map(anyPort),
   };
+  if (!/^\/ip[46]\/(127\.|::1\/)/.test(addrs[0])) {
+    // Open beyond this host: say how to join it, in one line (never the key itself).
+    const cmd = runtime === "deno" ? "deno run -A cli.ts" : "bun cli.ts";
+    const key = options.secretFile === undefined ? "" : `--secret-file ${options.secretFile}`;
+    const env = key === "" ? "SCOOP_SECRET=… " : "";
+    const found = discovery === undefined
+      ? ""
+      : " (found over mDNS on this LAN; --bootstrap for others)";
+    process.stderr.write(
+      `scoop: grid "${grid}" is open${found}; join it from another host with: ` +
+        `${env}${cmd} --join ${key}${key === "" ? "" : " "}--bootstrap ${
+          addrs[0]
+        } ${options.entry}\n`,
+    );
+  }
   configLine = JSON.stringify(config) + "\n";
   for (const child of live.keys()) child.stdin!.write(configLine);
   early.promise.catch(() => {});

@@ -37,6 +37,7 @@ const PACKAGES = [
   "@chainsafe/libp2p-noise",
   "@chainsafe/libp2p-yamux",
   "@libp2p/tcp",
+  "@libp2p/mdns",
   "libp2p",
   "@multiformats/multiaddr",
 ];

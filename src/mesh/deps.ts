@@ -9,5 +9,6 @@ export { noise } from "@chainsafe/libp2p-noise";
 export * as noiseCrypto from "@chainsafe/libp2p-noise/crypto";
 export { yamux } from "@chainsafe/libp2p-yamux";
 export { tcp } from "@libp2p/tcp";
+export { mdns } from "@libp2p/mdns";
 export { createLibp2p } from "libp2p";
 export { multiaddr } from "@multiformats/multiaddr";

@@ -13,6 +13,7 @@ import { logger } from "../log.ts";
 import { handshakeOf, type Hello, PROTOCOL, PROTOCOL_VERSION } from "./frames.ts";
 import { Link } from "./link.ts";
 import { type ConnectionLimits, createNode, DEFAULT_LIMITS, stopNode } from "./node.ts";
+import { reachable } from "./addresses.ts";
 import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
@@ -45,6 +46,8 @@ export interface MeshHandlers {
   onRefused(id: string, error: MembershipError): void;
   /** Current load estimate, sent in our hello. */
   load(): number;
+  /** mDNS found a peer of this grid on the LAN (see `MeshOptions.discovery`). */
+  onDiscovered?(id: string, addrs: string[]): void;
 }
 
 /** Options of {@link Mesh.start}. */
@@ -52,6 +55,8 @@ export interface MeshOptions extends Identity {
   key: Uint8Array;
   listen?: string[];
   limits?: ConnectionLimits;
+  /** mDNS service name to find and be found under (see `discoveryTag`); unset: none. */
+  discovery?: string;
 }
 
 interface PeerEntry {
@@ -92,19 +97,28 @@ export class Mesh {
       key: options.key,
       listen: options.listen,
       limits: options.limits,
+      discovery: options.discovery,
+      // Handlers first: a peer found over mDNS may dial back within milliseconds.
+      start: false,
     });
     const mesh = new Mesh(node, options, handlers);
+    node.addEventListener("peer:discovery", (e) => {
+      const id = e.detail.id.toString();
+      const addrs = reachable(e.detail.multiaddrs.map(String));
+      if (id !== mesh.id && addrs.length > 0) handlers.onDiscovered?.(id, addrs);
+    });
     await node.handle(
       PROTOCOL,
       (stream, connection) => mesh.#accept(stream, connection),
       { maxInboundStreams: 4, maxOutboundStreams: 4 },
     );
+    await node.start();
     return mesh;
   }
 
   /** Addresses other peers can dial, each ending in `/p2p/<id>`. */
   addresses(): string[] {
-    return this.#node.getMultiaddrs().map(String);
+    return reachable(this.#node.getMultiaddrs().map(String));
   }
 
   /** Ids of peers whose link is up. */

@@ -12,9 +12,10 @@ import { logger } from "../log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { nativeChaChaPoly } from "./cipher.ts";
 import { DEFAULT_MAX_FRAME } from "./link.ts";
+import { reachable } from "./addresses.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
 
-const { noise, noiseCrypto, yamux, tcp, createLibp2p } = await loadMeshDeps();
+const { noise, noiseCrypto, yamux, tcp, mdns, createLibp2p } = await loadMeshDeps();
 
 /** Options of {@link createNode}. */
 export interface NodeOptions {
@@ -24,6 +25,13 @@ export interface NodeOptions {
   key: Uint8Array;
   /** Caps on connections that have not finished their handshake. */
   limits?: ConnectionLimits;
+  /**
+   * Find peers on the LAN over mDNS, under this service name (see {@link discoveryTag}): only
+   * peers announcing the same one are found. Unset: no discovery.
+   */
+  discovery?: string;
+  /** Start the node at once (else the caller calls `start()`, after registering handlers). @default true */
+  start?: boolean;
 }
 
 /**
@@ -117,7 +125,20 @@ const noiseCryptoForRuntime = runtime === "bun"
 export async function createNode(options: NodeOptions): Promise<Libp2p> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   return await createLibp2p({
-    addresses: { listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
+    start: options.start ?? true,
+    addresses: {
+      listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0"],
+      // What mDNS (and identify) announce: see `reachable`.
+      announceFilter: (addrs) => {
+        const keep = new Set(reachable(addrs.map(String)));
+        return addrs.filter((a) => keep.has(String(a)));
+      },
+    },
+    peerDiscovery: options.discovery === undefined ? [] : [
+      // Queries go out at start and every 10 s; a newcomer's query is answered by every peer,
+      // and the answers are multicast: old peers hear of it at once too.
+      mdns({ serviceTag: options.discovery, interval: 10_000 }),
+    ],
     transports: [tcp()],
     connectionEncrypters: [noise({
       prologueBytes: prologueFor(options.key),

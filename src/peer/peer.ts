@@ -42,6 +42,8 @@ export interface PeerOptions {
   listen?: string[];
   /** Caps on inbound connections still in their handshake. */
   limits?: ConnectionLimits;
+  /** mDNS service name to find peers of the grid on the LAN (see `discoveryTag`). */
+  discovery?: string;
 }
 
 /** How `main` ended, as the origin reports it. */
@@ -91,6 +93,7 @@ export class Peer {
         key: options.key,
         listen: options.listen,
         limits: options.limits,
+        discovery: options.discovery,
       },
       {
         onPeerUp: (id, hello) =>
@@ -107,6 +110,10 @@ export class Peer {
         onMessage: (from, raw) =>
           peer.#handle({ type: "message", from, message: validateMessage(raw) }),
         onRefused: (_id, error) => peer.#onRefused(error),
+        onDiscovered: (id, addrs) => {
+          log.debug(`found peer ${id} on the LAN at ${addrs.join(" ")}`);
+          peer.#handle({ type: "discovered", peer: id, addrs });
+        },
         load: () => peer.#state?.load ?? 0,
       },
     );
@@ -126,6 +133,7 @@ export class Peer {
       executor,
     );
     peer.#post({ t: "identity", peerId: peer.id, prefix: peer.id.slice(-6) });
+    for (const event of peer.#early.splice(0)) peer.#handle(event);
     return peer;
   }
 
@@ -192,9 +200,17 @@ export class Peer {
   // ---- events in, actions out ----
 
   #handle(event: Event): void {
-    if (this.#stopped || this.#state === undefined) return;
+    if (this.#stopped) return;
+    if (this.#state === undefined) {
+      // mDNS answers can come while the node is still starting: libp2p tells of a peer once.
+      if (event.type === "discovered") this.#early.push(event);
+      return;
+    }
     for (const a of this.#state.handle(event, performance.now())) this.#do(a);
   }
+
+  /** Peers found before the state machine was there (see `#handle`). */
+  #early: Event[] = [];
 
   #do(a: Action): void {
     switch (a.type) {
@@ -389,7 +405,8 @@ export class Peer {
 
   #onRefused(error: MembershipError): void {
     log.error(error.message);
-    if (!this.#options.origin && this.#state.links.length === 0) {
+    // (A peer that finds its grid over mDNS may meet peers of other jobs first: it waits on.)
+    if (!this.#options.origin && !this.#options.discovery && this.#state.links.length === 0) {
       this.onStop({ ok: false, error });
     }
   }

@@ -31,9 +31,13 @@ export const RUNTIME = (process.env.SCOOP_TEST_RUNTIME ?? "bun") as "bun" | "den
 
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
-/** Command line that runs `script` with the runtime under test. */
-export function command(script: string, args: string[]): [string, string[]] {
-  if (RUNTIME === "deno") return [DENO, ["run", "-A", "--quiet", script, ...args]];
+/** Command line that runs `script` with the runtime under test (or `runtime`). */
+export function command(
+  script: string,
+  args: string[],
+  runtime: "bun" | "deno" = RUNTIME,
+): [string, string[]] {
+  if (runtime === "deno") return [DENO, ["run", "-A", "--quiet", script, ...args]];
   return [process.execPath, [script, ...args]];
 }
 
@@ -55,10 +59,21 @@ let counter = 0;
 /** Start `cli.ts args…` (or another script) as a process of the runtime under test. */
 export function start(
   args: string[],
-  options: { env?: Record<string, string>; script?: string; unset?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    script?: string;
+    unset?: string[];
+    /** Run it on another runtime than the one under test. */
+    runtime?: "bun" | "deno";
+    /** Words before the command (`ip netns exec h2`: run it on a lab host). */
+    prefix?: string[];
+  } = {},
 ): Proc {
   const tag = `scoop-test-${process.pid}-${++counter}`;
-  const [cmd, argv] = command(options.script ?? CLI, args);
+  let [cmd, argv] = command(options.script ?? CLI, args, options.runtime);
+  if (options.prefix !== undefined) {
+    [cmd, argv] = [options.prefix[0], [...options.prefix.slice(1), cmd, ...argv]];
+  }
   const base: Record<string, string | undefined> = { ...process.env };
   for (const key of options.unset ?? []) delete base[key];
   const child = spawn(cmd, argv, {

@@ -23,6 +23,7 @@ function hardenedOrigin(extra: string[], scenario: string[]) {
     "-v",
     "-n",
     "1",
+    "--no-mdns", // on loopback: the caps are per address
     "--secret-file",
     secret,
     "--handshake-timeout",

@@ -24,7 +24,8 @@ const HELP = `scoop ${VERSION} — SCOOP's futures over a brokerless libp2p mesh
 Usage: cli.ts [options] <entry.ts> [args for main…]
 
 Options:
-  -n, --workers N       peers on this host, the origin included (default: cores)
+  -n, --workers N       peers on this host, the origin included (default: cores); with --join,
+                        how many joiners to start here (default: 1)
       --join            serve a grid as a worker peer (no main): job after job, found on the
                         LAN over mDNS; or the one job of a --bootstrap address
       --once            with --join: leave when the first job ends
@@ -110,7 +111,7 @@ function parse(argv: string[]) {
     const msg = (err as Error).message.split("\n")[0].replace(/\. To specify.*$/, "");
     throw new UsageError(`${msg} (see cli.ts --help)`);
   }
-  return { values, entry, rest: rest ?? [] };
+  return { values, entry, rest: rest ?? [], ours };
 }
 
 function positiveInt(text: string, option: string): number {
@@ -119,6 +120,17 @@ function positiveInt(text: string, option: string): number {
     throw new UsageError(`${option} must be a positive integer, got "${text}"`);
   }
   return n;
+}
+
+/** `ours` (the launcher's options) without `-n N` / `--workers N`, in any of their spellings. */
+function withoutWorkers(ours: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    const a = ours[i];
+    if (a === "-n" || a === "--workers") i++;
+    else if (!a.startsWith("--workers=") && !/^-n.+/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 /** A size in bytes: a whole number, or one with K, M or G (powers of 1024), as `64M`. */
@@ -135,7 +147,7 @@ export function byteSize(text: string, option = "--max-frame"): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, entry, rest } = parse(argv);
+  const { values, entry, rest, ours } = parse(argv);
   if (values.help) {
     process.stdout.write(HELP + "\n");
     return 0;
@@ -181,8 +193,14 @@ async function main(argv: string[]): Promise<number> {
         "--join --no-mdns needs at least one --bootstrap address of a peer in the grid",
       );
     }
-    const { serveGrid } = await import("./join.ts");
+    const { serveGrid, startMoreJoiners, tieToParent } = await import("./join.ts");
     const grid = values.grid ?? "scoop";
+    if (values.workers !== undefined) {
+      // `--join -n N`: this process and N - 1 more, each the same command without -n.
+      const n = positiveInt(values.workers, "-n/--workers");
+      startMoreJoiners(n - 1, [...withoutWorkers(ours), entry, ...rest]);
+    }
+    tieToParent();
     // Given addresses, it joins that grid's job (once); else it finds job after job on the LAN.
     const bootstrap = values.bootstrap ?? [];
     const lan = mdns && bootstrap.length === 0;

@@ -5,7 +5,10 @@
  *
  * @module
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { scriptCommand } from "../runtime/mod.ts";
 import { GridError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { Peer } from "../peer/peer.ts";
@@ -13,6 +16,7 @@ import type { Entry } from "./entry.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 
 const log = logger("join");
+const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
 
 /** Options of {@link joinGrid}. */
 export interface JoinOptions {
@@ -97,6 +101,40 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   await peer.stop();
   if (!outcome.ok && outcome.error) throw outcome.error;
   return 0;
+}
+
+/**
+ * `cli.ts --join -n N`: start `n` more joiners, each `cli.ts` with `args` (the same command
+ * without -n), on this runtime. They end with this process: each leaves when its standard
+ * input, a pipe from here, closes (see {@link tieToParent}), and a signal to this process is
+ * passed on.
+ */
+export function startMoreJoiners(n: number, args: string[]): void {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const [cmd, argv] = scriptCommand(CLI, args);
+    const child = spawn(cmd, argv, {
+      stdio: ["pipe", "inherit", "inherit"],
+      env: { ...process.env, SCOOP_JOIN_TIED: "1" },
+    });
+    child.stdin!.on("error", () => {});
+    children.push(child);
+  }
+  const pass = (signal: NodeJS.Signals) => () => {
+    for (const c of children) c.kill(signal);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", pass("SIGINT"));
+  process.on("SIGTERM", pass("SIGTERM"));
+}
+
+/** A joiner started by `--join -n N` leaves when the process that started it is gone. */
+export function tieToParent(): void {
+  if (process.env.SCOOP_JOIN_TIED !== "1") return;
+  delete process.env.SCOOP_JOIN_TIED;
+  process.stdin.on("end", () => process.exit(1));
+  process.stdin.on("error", () => process.exit(1));
+  process.stdin.resume();
 }
 
 /**

@@ -64,6 +64,17 @@ describe.skipIf(problem !== undefined)("a LAN of three hosts (network namespaces
     TIMEOUT,
   );
 
+  test("--join -n 2 starts two joiners on one host; --once, they leave with the job", async () => {
+    const env = { SCOOP_SECRET: "lan test key two" };
+    const joiners = start(["--join", "-n", "2", "--once", FIXTURE], { env, prefix: lab.on(1, []) });
+    const origin = start(["-n", "1", FIXTURE, "lanJob", "3", "60"], { env, prefix: lab.on(0, []) });
+    expect(await origin.exited).toBe(0);
+    // Three peers took part (the job waited for them), on two hosts.
+    expect(lastJson(origin.stdout)).toEqual({ hosts: [`${NET}.1`, `${NET}.2`], n: 60 });
+    expect(await joiners.exited).toBe(0);
+    for (const p of [origin, joiners]) expect(await noneLeft(p.tag)).toEqual([]);
+  }, TIMEOUT);
+
   test("two grids with other keys on one bridge never even dial each other", async () => {
     const a = { SCOOP_SECRET: "grid a key" };
     const b = { SCOOP_SECRET: "grid b key" };

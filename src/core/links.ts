@@ -617,8 +617,7 @@ export class Links {
    */
   discovered(id: PeerId, addrs: string[]): void {
     if (id === this.#c.id || this.#lost.has(id) || this.#known.has(id)) return;
-    const want = Math.ceil(this.#c.cfg.degree / 2) - this.#outCount;
-    if (want <= 0) return;
+    if (this.#outWanted() <= 0) return;
     this.#found.set(id, { addrs, at: this.#c.now });
     this.connect(id);
   }
@@ -657,10 +656,15 @@ export class Links {
     return [[c.id, c.addrs], ...this.#known.sample(c.cfg.sampleSize, c.random, to)];
   }
 
+  /** Links this side still means to ask for (half of `degree` in all). */
+  #outWanted(): number {
+    return Math.ceil(this.#c.cfg.degree / 2) - this.#outCount;
+  }
+
   /** Dial known peers until this side has asked for half of `degree` links. */
   #fill(): void {
     const c = this.#c;
-    let want = Math.ceil(c.cfg.degree / 2) - this.#outCount;
+    let want = this.#outWanted();
     if (want <= 0) return;
     for (const p of this.#peers.values()) {
       if (p.connecting !== undefined && c.now - p.connecting < CONNECT_TIMEOUT_MS) want--;

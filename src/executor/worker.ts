@@ -426,6 +426,13 @@ const identified = Promise.withResolvers<void>();
 let constId = 0;
 const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }>();
 
+/** What runs in this context, for messages: `main`, `task "name"`, or undefined (neither). */
+function running(): string | undefined {
+  const slot = slots.getStore();
+  if (slot === undefined) return undefined;
+  return slot.task === undefined ? "main" : `task "${slot.task}"`;
+}
+
 /**
  * Make every way for user code to end this executor throw instead: a task that calls
  * `process.exit(7)` fails with a {@link WorkerExitError}, and the executor (with every other
@@ -434,14 +441,10 @@ const constWaiters = new Map<number, { resolve(): void; reject(e: Error): void }
  */
 function guardExit(): void {
   const refuse = (how: string) => (code?: number) => {
-    const slot = slots.getStore();
-    const who = slot === undefined
-      ? "code outside any task"
-      : slot.task === undefined
-      ? "main"
-      : `task "${slot.task}"`;
     throw new WorkerExitError(
-      `${who} called ${how}(${code ?? ""}) on peer ${context.peerId}: tasks and main cannot ` +
+      `${running() ?? "code outside any task"} called ${how}(${
+        code ?? ""
+      }) on peer ${context.peerId}: tasks and main cannot ` +
         `end a peer's executor (throw an error to fail the task; return from main to end the job)`,
       code,
     );
@@ -468,12 +471,8 @@ function guardExit(): void {
  */
 function guardStrayErrors(): void {
   const where = () => {
-    const slot = slots.getStore();
-    return slot === undefined
-      ? ""
-      : slot.task === undefined
-      ? " (from main)"
-      : ` (from task "${slot.task}")`;
+    const who = running();
+    return who === undefined ? "" : ` (from ${who})`;
   };
   // Node's hooks: a listener keeps the thread alive on Bun and on Deno (their "error" and
   // "unhandledrejection" events, prevented, still end a Bun worker).

@@ -25,7 +25,7 @@ import { peerEnv } from "../runtime/peer-env.ts";
 import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
-import { discoveryTag } from "../mesh/addresses.ts";
+import { discoveryTag, isLocal } from "../mesh/addresses.ts";
 import { loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
 
@@ -191,19 +191,23 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     limits: options.limits,
     listen: listen?.map(anyPort),
   };
-  if (!/^\/ip[46]\/(127\.|::1\/)/.test(addrs[0])) {
+  if (!isLocal(addrs[0])) {
     // Open beyond this host: say how to join it, in one line (never the key itself).
-    const cmd = runtime === "deno" ? "deno run -A cli.ts" : "bun cli.ts";
-    const key = options.secretFile === undefined ? "" : `--secret-file ${options.secretFile}`;
-    const env = key === "" ? "SCOOP_SECRET=… " : "";
+    const command = [
+      ...(options.secretFile === undefined ? ["SCOOP_SECRET=…"] : []),
+      runtime === "deno" ? "deno run -A cli.ts" : "bun cli.ts",
+      "--join",
+      ...(options.secretFile === undefined ? [] : ["--secret-file", options.secretFile]),
+      "--bootstrap",
+      addrs[0],
+      options.entry,
+    ];
     const found = discovery === undefined
       ? ""
       : " (found over mDNS on this LAN; --bootstrap for others)";
     process.stderr.write(
       `scoop: grid "${grid}" is open${found}; join it from another host with: ` +
-        `${env}${cmd} --join ${key}${key === "" ? "" : " "}--bootstrap ${
-          addrs[0]
-        } ${options.entry}\n`,
+        `${command.join(" ")}\n`,
     );
   }
   configLine = JSON.stringify(config) + "\n";

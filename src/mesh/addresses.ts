@@ -16,7 +16,7 @@ export function discoveryTag(grid: string, key: Uint8Array): string {
 }
 
 /** Whether a multiaddr's host is a loopback or unspecified address. */
-function local(addr: string): boolean {
+export function isLocal(addr: string): boolean {
   return /^\/ip4\/(127\.|0\.0\.0\.0\/)|^\/ip6\/(::1?|0:0:0:0:0:0:0:[01])\//.test(addr);
 }
 
@@ -26,6 +26,6 @@ function local(addr: string): boolean {
  * host's loopback).
  */
 export function reachable(addrs: readonly string[]): string[] {
-  const out = addrs.filter((a) => !local(a));
+  const out = addrs.filter((a) => !isLocal(a));
   return out.length > 0 ? out : [...addrs];
 }

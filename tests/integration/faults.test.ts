@@ -137,6 +137,17 @@ describe("faults", () => {
   const lostLine = (victim: string) =>
     new RegExp(`peer ${victim} lost .*; \\d+ of its tasks run elsewhere`);
 
+  /** The launcher said that a peer died with `status` and started another; the grid lost `victim`. */
+  async function replaced(origin: ReturnType<typeof start>, victim: string, status: string) {
+    expect(origin.stderr).toMatch(
+      new RegExp(
+        `scoop: peer \\d died \\(status ${status}\\); its tasks run elsewhere; starting another`,
+      ),
+    );
+    expect(origin.stderr).toMatch(lostLine(victim));
+    expect(await noneLeft(origin.tag)).toEqual([]);
+  }
+
   test(
     "a peer of -n killed mid-map: the job goes on, one line says so, another peer starts",
     async () => {
@@ -150,11 +161,7 @@ describe("faults", () => {
         ranOnOrigin: true,
         ranElsewhere: true,
       });
-      expect(origin.stderr).toMatch(
-        /scoop: peer \d died \(status 137 \(SIGKILL\)\); its tasks run elsewhere; starting another/,
-      );
-      expect(origin.stderr).toMatch(lostLine(victim));
-      expect(await noneLeft(origin.tag)).toEqual([]);
+      await replaced(origin, victim, "137 \\(SIGKILL\\)");
     },
     TIMEOUT,
   );
@@ -202,11 +209,7 @@ describe("faults", () => {
       expect(await origin.exited).toBe(0);
       expect(lastJson(origin.stdout)).toEqual({ exact: true, n: 300 });
       const victim = readFileSync(marker, "utf8");
-      expect(origin.stderr).toMatch(
-        /scoop: peer \d died \(status 133 \(SIGTRAP\)\); its tasks run elsewhere; starting another/,
-      );
-      expect(origin.stderr).toMatch(lostLine(victim));
-      expect(await noneLeft(origin.tag)).toEqual([]);
+      await replaced(origin, victim, "133 \\(SIGTRAP\\)");
     },
     TIMEOUT,
   );

@@ -190,9 +190,17 @@ export class Mesh {
       const remote = connection.remotePeer.toString();
       if (this.#peers.get(remote)?.link !== undefined) return;
       const stream = await connection.newStream(PROTOCOL);
-      if (this.#peers.get(remote)?.link !== undefined) {
-        stream.abort(new Error("duplicate link"));
-        return;
+      const existing = this.#peers.get(remote);
+      if (existing?.link !== undefined) {
+        // It dialled too, and its link came first: the link the lower id dialled stays on both
+        // sides (see `#accept`, which the other side runs on this one).
+        if (existing.up || existing.dialed || remote < this.id) {
+          stream.abort(new Error("duplicate link"));
+          return;
+        }
+        const old = existing.link;
+        existing.link = undefined;
+        old.abort(new Error("duplicate link"));
       }
       this.#open(remote, stream, true, connection);
     } finally {

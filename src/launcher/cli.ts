@@ -22,6 +22,7 @@ const VERSION = "0.1.0";
 const HELP = `scoop ${VERSION} — SCOOP's futures over a brokerless libp2p mesh
 
 Usage: cli.ts [options] <entry.ts> [args for main…]
+       cli.ts --join [options] [entry.ts]   (without entry.ts: the job's code comes from the grid)
 
 Options:
   -n, --workers N       peers on this host, the origin included (default: cores); with --join,
@@ -52,6 +53,7 @@ Options:
 Examples:
   bun cli.ts -n 4 examples/pi.ts 2000000
   deno run -A cli.ts -n 8 app.ts
+  SCOOP_SECRET=s3cret bun cli.ts --join --once
   SCOOP_SECRET=s3cret bun cli.ts --join --bootstrap /ip4/10.0.0.1/tcp/4001/p2p/12D3… app.ts`;
 
 const OPTIONS = {
@@ -162,9 +164,6 @@ async function main(argv: string[]): Promise<number> {
     const file = values.log;
     configureLog({ sink: (line) => appendFileSync(file, line + "\n") });
   }
-  if (entry === undefined) {
-    throw new UsageError("Missing the entry file: cli.ts [options] <entry.ts> (see cli.ts --help)");
-  }
   const runtimeName = values.runtime;
   if (runtimeName !== undefined && runtimeName !== "bun" && runtimeName !== "deno") {
     throw new UsageError(`--runtime must be bun or deno, got "${runtimeName}"`);
@@ -198,14 +197,16 @@ async function main(argv: string[]): Promise<number> {
     if (values.workers !== undefined) {
       // `--join -n N`: this process and N - 1 more, each the same command without -n.
       const n = positiveInt(values.workers, "-n/--workers");
-      startMoreJoiners(n - 1, [...withoutWorkers(ours), entry, ...rest]);
+      const app = entry === undefined ? [] : [entry, ...rest];
+      startMoreJoiners(n - 1, [...withoutWorkers(ours), ...app]);
     }
     tieToParent();
     // Given addresses, it joins that grid's job (once); else it finds job after job on the LAN.
     const bootstrap = values.bootstrap ?? [];
     const lan = mdns && bootstrap.length === 0;
     return await serveGrid({
-      entry: loadEntry(entry),
+      // Without an app file, each job's code comes from the grid.
+      entry: entry === undefined ? undefined : loadEntry(entry),
       grid,
       key,
       bootstrap,
@@ -215,6 +216,9 @@ async function main(argv: string[]): Promise<number> {
       discovery: lan ? discoveryTag(grid, key) : undefined,
       once: values.once === true || !lan,
     });
+  }
+  if (entry === undefined) {
+    throw new UsageError("Missing the entry file: cli.ts [options] <entry.ts> (see cli.ts --help)");
   }
   const workers = values.workers === undefined
     ? await cores()

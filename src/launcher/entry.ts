@@ -9,6 +9,8 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../errors.ts";
+import { bundleEntry } from "../code/bundle.ts";
+import type { CodeOffer, CodeSource } from "../mesh/code.ts";
 
 /** A resolved entry module. */
 export interface Entry {
@@ -39,4 +41,13 @@ export function loadEntry(file: string): Entry {
   }
   const hash = createHash("sha256").update(readFileSync(path)).digest("hex");
   return { path, url: pathToFileURL(path).href, hash };
+}
+
+/**
+ * The entry's code as served to peers that join without it: bundled at the first request (most
+ * grids never get one), then the same bundle each time.
+ */
+export function entryCode(entry: Entry): CodeSource {
+  let built: Promise<CodeOffer> | undefined;
+  return () => built ??= bundleEntry(entry.path).then((b) => ({ ...b, app: entry.hash }));
 }

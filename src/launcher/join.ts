@@ -12,8 +12,10 @@ import { scriptCommand } from "../runtime/mod.ts";
 import { GridError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { Peer } from "../peer/peer.ts";
-import type { Entry } from "./entry.ts";
+import { type Entry, entryCode } from "./entry.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
+import type { CodeSource } from "../mesh/code.ts";
+import { fetchEntry } from "./fetch.ts";
 
 const log = logger("join");
 const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
@@ -21,6 +23,8 @@ const CLI = fileURLToPath(new URL("../../cli.ts", import.meta.url));
 /** Options of {@link joinGrid}. */
 export interface JoinOptions {
   entry: Entry;
+  /** The code served to peers that join without the app (default: `entry`, bundled). */
+  code?: CodeSource;
   grid: string;
   key: Uint8Array;
   /** Addresses of peers already in the grid (at least one, unless `discovery` is set). */
@@ -60,6 +64,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     listen: options.listen,
     limits: options.limits,
     discovery: options.discovery,
+    code: options.code ?? entryCode(options.entry),
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
@@ -137,20 +142,45 @@ export function tieToParent(): void {
   process.stdin.resume();
 }
 
+/** Options of {@link serveGrid}: without `entry`, each job's code is fetched from the grid. */
+export type ServeOptions = Omit<JoinOptions, "entry"> & { entry?: Entry; once: boolean };
+
 /**
  * `cli.ts --join`: serve the grid job after job (a fresh peer for each), or only the first
  * (`once`). Resolves with the process exit status.
  */
-export async function serveGrid(options: JoinOptions & { once: boolean }): Promise<number> {
+export async function serveGrid(options: ServeOptions): Promise<number> {
   for (;;) {
-    if (options.once) return await joinGrid(options);
+    if (options.once) return await serveJob(options);
     try {
-      await joinGrid(options);
+      await serveJob(options);
       log.info(`the job ended; waiting for the next one of grid "${options.grid}"`);
     } catch (err) {
       // A job that failed, or one that was ending as this peer met it: the next may be fine.
       log.warn(`${(err as Error).message}; waiting for the next job of grid "${options.grid}"`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  }
+}
+
+/** Serve one job: with the app given, or with the job's code fetched, then dropped. */
+async function serveJob(options: ServeOptions): Promise<number> {
+  if (options.entry !== undefined) return await joinGrid({ ...options, entry: options.entry });
+  let fetched;
+  try {
+    fetched = await fetchEntry(options);
+  } catch (err) {
+    if (options.signal?.aborted) return 0;
+    const addr = options.bootstrap.at(-1);
+    throw addr === undefined || err instanceof GridError ? err : dialError(addr, err as Error);
+  }
+  try {
+    return await joinGrid({
+      ...options,
+      entry: fetched.entry,
+      code: () => Promise.resolve(fetched.offer),
+    });
+  } finally {
+    fetched.drop();
   }
 }

@@ -26,7 +26,7 @@ import { runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import { discoveryTag, isLocal } from "../mesh/addresses.ts";
-import { loadEntry } from "./entry.ts";
+import { entryCode, loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
 
 const log = logger("launch");
@@ -175,6 +175,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     listen,
     limits: options.limits,
     discovery,
+    code: entryCode(entry),
   });
   // The origin cannot go on without its executor or main's thread: the job fails.
   peer.onStop = (reason) => {
@@ -200,7 +201,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       ...(options.secretFile === undefined ? [] : ["--secret-file", options.secretFile]),
       "--bootstrap",
       addrs[0],
-      options.entry,
+      // No app file: the joiner fetches the job's code from the grid.
     ];
     const found = discovery === undefined
       ? ""

@@ -16,6 +16,7 @@ import { type ConnectionLimits, createNode, DEFAULT_LIMITS, stopNode } from "./n
 import { reachable } from "./addresses.ts";
 import { batchWindowUpdates, joinSocketWrites } from "./wire-tuning.ts";
 import { loadMeshDeps } from "./deps-bundle.ts";
+import { type CodeSource, serveCode } from "./code.ts";
 
 const { multiaddr } = await loadMeshDeps();
 
@@ -57,6 +58,8 @@ export interface MeshOptions extends Identity {
   limits?: ConnectionLimits;
   /** mDNS service name to find and be found under (see `discoveryTag`); unset: none. */
   discovery?: string;
+  /** The job's code, for peers that join without it (see `code.ts`); unset: not served. */
+  code?: CodeSource;
 }
 
 interface PeerEntry {
@@ -112,6 +115,9 @@ export class Mesh {
       (stream, connection) => mesh.#accept(stream, connection),
       { maxInboundStreams: 4, maxOutboundStreams: 4 },
     );
+    if (options.code !== undefined) {
+      await serveCode(node, options.grid, options.code, mesh.#maxFrame);
+    }
     await node.start();
     return mesh;
   }

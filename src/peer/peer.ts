@@ -15,6 +15,7 @@ import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
 import { Mesh } from "../mesh/mesh.ts";
+import type { CodeSource } from "../mesh/code.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { BUSY_SLOT, CLAIM_SLOT, isMainSeq } from "../executor/protocol.ts";
@@ -44,6 +45,8 @@ export interface PeerOptions {
   limits?: ConnectionLimits;
   /** mDNS service name to find peers of the grid on the LAN (see `discoveryTag`). */
   discovery?: string;
+  /** The job's code, served to peers that join without it (see `mesh/code.ts`). */
+  code?: CodeSource;
 }
 
 /** How `main` ended, as the origin reports it. */
@@ -94,6 +97,7 @@ export class Peer {
         listen: options.listen,
         limits: options.limits,
         discovery: options.discovery,
+        code: options.code,
       },
       {
         onPeerUp: (id, hello) =>

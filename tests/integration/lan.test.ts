@@ -111,6 +111,41 @@ describe.skipIf(problem !== undefined)("a LAN of three hosts (network namespaces
     TIMEOUT,
   );
 
+  test(
+    "a joiner with no app serves job after job, each with its own code, dropped after it",
+    async () => {
+      const env = { SCOOP_SECRET: "lan test key three" };
+      writeFileSync(join(scratchDir, "where.ts"), WHERE_TS);
+      const apps = ["first.ts", "second.ts"].map((name) => join(scratchDir, name));
+      // Two apps that differ (so do their hashes and bundles).
+      apps.forEach((app, i) => writeFileSync(app, `${APP_TS}\n// job ${i + 1}\n`));
+      const joiner = start(["-v", "--join"], { env, prefix: lab.on(1, []) });
+      const seen: string[] = [];
+      for (const [i, app] of apps.entries()) {
+        const origin = start(["-n", "1", app, "2", "30"], { env, prefix: lab.on(0, []) });
+        expect(await origin.exited).toBe(0);
+        expect(lastJson(origin.stdout)).toMatchObject({ hosts: [`${NET}.1`, `${NET}.2`], n: 30 });
+        // The joiner is back to waiting, its copy of that job's code gone.
+        const ended = new RegExp(`(?:the job ended; waiting for the next one[^]*){${i + 1}}`);
+        await joiner.waitFor(ended);
+        const hashes = [
+          ...joiner.stderr.matchAll(/fetched the job's code \(\d+ bytes, sha256 (\w+)…/g),
+        ];
+        expect(hashes.length).toBe(i + 1);
+        const hash = hashes[i][1];
+        seen.push(hash);
+        expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`scoop-code-${hash}-`))).toEqual(
+          [],
+        );
+      }
+      expect(new Set(seen).size).toBe(2);
+      joiner.child.kill("SIGTERM");
+      await joiner.exited;
+      expect(await noneLeft(joiner.tag)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
   test("--join -n 2 starts two joiners on one host; --once, they leave with the job", async () => {
     const env = { SCOOP_SECRET: "lan test key two" };
     const joiners = start(["--join", "-n", "2", "--once", FIXTURE], { env, prefix: lab.on(1, []) });

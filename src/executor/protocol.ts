@@ -17,6 +17,11 @@ import type { TaskBlock } from "../scheduler/block.ts";
 
 /** Mesh thread → worker. */
 export type ToWorker =
+  /**
+   * Load scoop's modules now, before the entry is known (a joiner fetching the job's code):
+   * the entry's import of them is then quick.
+   */
+  | { t: "warm" }
   | {
     t: "init";
     entry: string;

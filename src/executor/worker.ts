@@ -587,5 +587,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case "init":
       init(m).catch((err) => log.error("executor start-up failed:", err));
       break;
+    case "warm":
+      // A failure shows again, and is reported, when the entry imports the same.
+      import("../../mod.ts").catch(() => {});
+      break;
   }
 };

@@ -25,6 +25,8 @@ export interface JoinOptions {
   entry: Entry;
   /** The code served to peers that join without the app (default: `entry`, bundled). */
   code?: CodeSource;
+  /** An executor started ahead (see `Peer.prestart`). */
+  executor?: Worker;
   grid: string;
   key: Uint8Array;
   /** Addresses of peers already in the grid (at least one, unless `discovery` is set). */
@@ -65,6 +67,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
     limits: options.limits,
     discovery: options.discovery,
     code: options.code ?? entryCode(options.entry),
+    executor: options.executor,
   });
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
@@ -166,10 +169,13 @@ export async function serveGrid(options: ServeOptions): Promise<number> {
 /** Serve one job: with the app given, or with the job's code fetched, then dropped. */
 async function serveJob(options: ServeOptions): Promise<number> {
   if (options.entry !== undefined) return await joinGrid({ ...options, entry: options.entry });
+  // The executor loads scoop's modules while the code is fetched.
+  const executor = Peer.prestart();
   let fetched;
   try {
     fetched = await fetchEntry(options);
   } catch (err) {
+    executor.terminate();
     if (options.signal?.aborted) return 0;
     const addr = options.bootstrap.at(-1);
     throw addr === undefined || err instanceof GridError ? err : dialError(addr, err as Error);
@@ -179,6 +185,7 @@ async function serveJob(options: ServeOptions): Promise<number> {
       ...options,
       entry: fetched.entry,
       code: () => Promise.resolve(fetched.offer),
+      executor,
     });
   } finally {
     fetched.drop();

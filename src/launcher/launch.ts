@@ -166,6 +166,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   for (let i = 1; i < workers; i++) spawnPeer(i, 0);
   // libp2p is imported only now, while the children load: most of a peer's start-up is import.
   const { Peer } = await import("../peer/peer.ts");
+  const code = entryCode(entry);
   const peer: PeerType = await Peer.start({
     entry: entry.url,
     app: entry.hash,
@@ -175,8 +176,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     listen,
     limits: options.limits,
     discovery,
-    code: entryCode(entry),
+    code,
   });
+  // Joiners waiting on the LAN ask for the code as soon as they find this peer.
+  if (discovery !== undefined) code().catch(() => {}); // a failure is told to who asks
   // The origin cannot go on without its executor or main's thread: the job fails.
   peer.onStop = (reason) => {
     if (!reason.ok) early.reject(new GridError(`Cannot run the grid: ${reason.error?.message}`));

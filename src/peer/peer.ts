@@ -26,6 +26,7 @@ import { validateMessage } from "../core/messages.ts";
 import { PeerState } from "../core/state.ts";
 
 const log = logger("peer");
+const EXECUTOR = new URL("../executor/worker.ts", import.meta.url);
 
 /** Options of {@link Peer.start}. */
 export interface PeerOptions {
@@ -47,6 +48,8 @@ export interface PeerOptions {
   discovery?: string;
   /** The job's code, served to peers that join without it (see `mesh/code.ts`). */
   code?: CodeSource;
+  /** An executor worker started ahead by {@link Peer.prestart}; else one starts here. */
+  executor?: Worker;
 }
 
 /** How `main` ended, as the origin reports it. */
@@ -81,12 +84,23 @@ export class Peer {
     this.#options = options;
   }
 
+  /**
+   * Start an executor worker ahead of {@link Peer.start}, loading scoop's modules while the
+   * entry is not known yet (a joiner fetching the job's code); give it as `executor`, or
+   * `terminate()` it.
+   */
+  static prestart(): Worker {
+    const worker = new Worker(EXECUTOR.href, { type: "module" });
+    worker.postMessage({ t: "warm" } satisfies ToWorker);
+    return worker;
+  }
+
   /** Start the node and the executor worker; resolves once the entry module is loaded. */
   static async start(options: PeerOptions): Promise<Peer> {
     const peer = new Peer(options);
     // The executor (and main's thread) start loading the entry module at once, while the node
     // starts.
-    peer.#worker = peer.#startWorker(false);
+    peer.#worker = peer.#startWorker(false, options.executor);
     if (options.origin) peer.#main = peer.#startWorker(true);
     peer.#mesh = await Mesh.start(
       {
@@ -280,9 +294,8 @@ export class Peer {
 
   // ---- executor worker, and main's thread ----
 
-  #startWorker(main: boolean): Worker {
-    const url = new URL("../executor/worker.ts", import.meta.url);
-    const worker = new Worker(url.href, { type: "module" });
+  #startWorker(main: boolean, started?: Worker): Worker {
+    const worker = started ?? new Worker(EXECUTOR.href, { type: "module" });
     const what = main ? "main's thread" : "the executor";
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.#fromWorker(e.data, main);
     worker.onerror = (e) => {

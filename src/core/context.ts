@@ -35,6 +35,8 @@ export interface PeerStats {
   requeued: number;
   /** Messages sent, by type. */
   sent: Record<string, number>;
+  /** The most links this peer had at once. */
+  maxLinks: number;
 }
 
 /** The shared context of one peer's state machine (see the module doc). */
@@ -56,6 +58,7 @@ export class Core {
     held: 0,
     requeued: 0,
     sent: {},
+    maxLinks: 0,
   };
   /** The time of the event being handled. */
   now = 0;

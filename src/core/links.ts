@@ -446,6 +446,7 @@ export class Links {
     p.linked = true;
     this.#linked.set(id, p);
     this.#linkIds = undefined;
+    c.stats.maxLinks = Math.max(c.stats.maxLinks, this.#linked.size);
     p.outbound = p.connecting !== undefined;
     if (p.outbound) this.#outCount++;
     p.origin = origin;

@@ -31,6 +31,9 @@ export const LAZY_MS = 20;
  */
 export const DEFAULT_MAX_FRAME = 512 * 1024 * 1024;
 
+/** Frames this process sent and received on its links, for `SCOOP_STATS`. */
+export const frameCounts = { sent: 0, received: 0 };
+
 /** The bytes of a frame's pieces. */
 function frameLength(pieces: readonly Uint8Array[]): number {
   let n = 0;
@@ -175,6 +178,7 @@ export class Link {
       }
       let batch = this.#outbox;
       this.#outbox = [];
+      frameCounts.sent++;
       // Large byte strings come as pieces of their own, sent from where they are (no copy).
       let pieces = encodeFrameParts(batch);
       let length = frameLength(pieces);
@@ -284,6 +288,7 @@ export class Link {
 
   /** Decode one frame and hand its messages on; false when it closed the link. */
   #deliver(body: Uint8Array): boolean {
+    frameCounts.received++;
     let messages: unknown[];
     try {
       messages = decodeFrame(body);

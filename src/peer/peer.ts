@@ -14,6 +14,7 @@
 import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
 import { logger, logLevel } from "../log.ts";
+import { frameCounts } from "../mesh/link.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { CodeSource } from "../mesh/code.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
@@ -208,7 +209,10 @@ export class Peer {
     }
     // SCOOP_STATS=1: each peer prints its counters on the way out (bench/ reads them).
     if (process.env.SCOOP_STATS) {
-      process.stderr.write(`scoop-stats ${JSON.stringify({ peer: this.id, ...this.stats })}\n`);
+      const frames = { ...frameCounts };
+      process.stderr.write(
+        `scoop-stats ${JSON.stringify({ peer: this.id, ...this.stats, frames })}\n`,
+      );
     }
     this.#worker.terminate();
     this.#main?.terminate();

@@ -119,9 +119,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", [], 355);
+if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", [], 387);
 if (!only || only === "deno") {
-  bunTest("integration, Deno peers", ["tests/integration"], 56, { SCOOP_TEST_RUNTIME: "deno" });
+  bunTest("integration, Deno peers", ["tests/integration"], 63, { SCOOP_TEST_RUNTIME: "deno" });
 }
 if (!only || only === "sim") simulator();
 if (!only || only === "chaos") {

@@ -97,16 +97,24 @@ export function startRemotePeers(
     child.stdin!.on("error", () => {}); // gone: reported through "exit"
     child.stdin!.write(job.keyLine + "\n");
   }
+  /** Whether every host's ssh or srun has exited within `ms`. */
+  const exited = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms));
+    const all = Promise.all(live.values()).then(() => true);
+    const done = await Promise.race([all, late]);
+    clearTimeout(timer);
+    return done;
+  };
   return {
     async stop() {
       ending = true;
-      // Closing their standard input ends the remote joiners; ssh then exits.
-      for (const c of live.keys()) c.stdin!.end();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waited = new Promise((resolve) => timer = setTimeout(resolve, STOP_GRACE_MS));
-      await Promise.race([Promise.all(live.values()), waited]);
-      clearTimeout(timer);
-      for (const c of live.keys()) if (c.exitCode === null && c.signalCode === null) c.kill();
+      // The joiners leave on the origin's "stop"; closing their standard input ends those that
+      // did not get it (ssh or srun then exits); a kill, those still there after that.
+      if (!await exited(STOP_GRACE_MS)) { for (const c of live.keys()) c.stdin!.end(); }
+      if (!await exited(STOP_GRACE_MS)) {
+        for (const c of live.keys()) if (c.exitCode === null && c.signalCode === null) c.kill();
+      }
       await Promise.all(live.values());
     },
   };

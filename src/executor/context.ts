@@ -25,7 +25,7 @@ interface Context {
   /** Peers the launcher started for this job (on the origin; 1 elsewhere). */
   started: number;
   /** Calls of `waitForPeers` that wait for a size. */
-  sizeWaiters: Set<{ n: number; resolve(): void }>;
+  sizeWaiters: Set<{ n: number; resolve(): void; started?: boolean }>;
   consts: Map<string, unknown>;
   waiters: Map<string, Set<Waiter>>;
   hooks?: ContextHooks;
@@ -44,6 +44,19 @@ export const context: Context = ((globalThis as { [KEY]?: Context })[KEY] ??= {
   consts: new Map(),
   waiters: new Map(),
 });
+
+/**
+ * @internal The launcher counts fewer peers than it started (a host's could not start): the
+ * calls of `waitForPeers()` that wait for every started peer wait for fewer.
+ */
+export function setStarted(n: number): void {
+  context.started = n;
+  for (const w of context.sizeWaiters) {
+    if (!w.started) continue;
+    w.n = n;
+    if (context.size >= n) w.resolve();
+  }
+}
 
 /** @internal The mesh reports how many peers are live. */
 export function setSize(n: number): void {
@@ -86,7 +99,7 @@ export function waitForPeers(
   return waitUntil<number>(
     options,
     (settle) => {
-      const waiter = { n: want, resolve: () => settle(context.size) };
+      const waiter = { n: want, started: n === undefined, resolve: () => settle(context.size) };
       context.sizeWaiters.add(waiter);
       return () => context.sizeWaiters.delete(waiter);
     },

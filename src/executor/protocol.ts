@@ -35,6 +35,8 @@ export type ToWorker =
   /** The peer's id, once its node is up (right after init; before any task). */
   | { t: "identity"; peerId: string; prefix: string }
   | { t: "main"; args: string[]; peers: number }
+  /** Fewer peers than said with "main" are to come (a host's could not start). */
+  | { t: "started"; n: number }
   /**
    * Tasks handed to the worker: the blocks in order, each run from its last task to its first
    * (newest first); run indices count up from `idx0` in that order.

@@ -24,7 +24,7 @@ import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
 import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
-import { context, setSize, storeConst } from "./context.ts";
+import { context, setSize, setStarted, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT, isMainSeq, MAIN_SEQ_BASE } from "./protocol.ts";
@@ -583,6 +583,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case "main":
       context.started = m.peers;
       void runMain(m.args);
+      break;
+    case "started":
+      setStarted(m.n);
       break;
     case "init":
       init(m).catch((err) => log.error("executor start-up failed:", err));

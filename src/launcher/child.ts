@@ -10,7 +10,7 @@ import process from "node:process";
 import { configureLog, type Level } from "../log.ts";
 import { loadEntry } from "./entry.ts";
 import { joinGrid } from "./join.ts";
-import { fromHex } from "./secret.ts";
+import { fromHex, stdinLine } from "./secret.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 
 /** The line the launcher writes to a child's stdin. */
@@ -23,23 +23,11 @@ export interface ChildConfig {
   limits?: ConnectionLimits;
 }
 
-function readConfig(): Promise<ChildConfig> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString();
-      const nl = text.indexOf("\n");
-      if (nl < 0) return;
-      process.stdin.off("data", onData);
-      try {
-        resolve(JSON.parse(text.slice(0, nl)) as ChildConfig);
-      } catch (err) {
-        reject(err);
-      }
-    };
-    process.stdin.on("data", onData);
-    process.stdin.on("end", () => reject(new Error("launcher closed stdin before the config")));
+async function readConfig(): Promise<ChildConfig> {
+  const line = await stdinLine().catch(() => {
+    throw new Error("launcher closed stdin before the config");
   });
+  return JSON.parse(line) as ChildConfig;
 }
 
 async function main(): Promise<number> {

@@ -4,14 +4,19 @@
  *
  * @module
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { hostname, networkInterfaces } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { launch } from "./launch.ts";
 import { loadEntry } from "./entry.ts";
 import { discoveryTag } from "../mesh/addresses.ts";
-import { configuredKey } from "./secret.ts";
+import { configuredKey, keyFromStdin } from "./secret.ts";
+import { batchHosts, type HostSlots, parseHostfile } from "./hosts.ts";
+import { divideHosts, hostsFromList, isThisHost, planHosts, splitCommand } from "./plan.ts";
+import type { RemoteOptions } from "./remote.ts";
+import { logger } from "../log.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import { report } from "./report.ts";
 import { configureLog } from "../log.ts";
@@ -25,14 +30,24 @@ Usage: cli.ts [options] <entry.ts> [args for main…]
        cli.ts --join [options] [entry.ts]   (without entry.ts: the job's code comes from the grid)
 
 Options:
-  -n, --workers N       peers on this host, the origin included (default: cores); with --join,
+  -n, --workers N       peers on this host, the origin included (default: cores); with hosts,
+                        the total over them, as in SCOOP (default: their counts); with --join,
                         how many joiners to start here (default: 1)
+      --hosts H [H…]    hosts to run peers on, one peer per mention (h1 h1 h2, or h1,h2); the
+                        first runs the origin (here, whatever it is); the others over ssh
+      --hostfile F      hosts from SCOOP's hostfile: "host [count]" per line, # comments
+                        (without either, a SLURM, PBS or SGE job's hosts, when in one)
+      --path DIR        working directory on the other hosts (default: this one)
+      --ssh "CMD"       ssh command and options for the other hosts (default: ssh), e.g.
+                        --ssh "ssh -i ~/.ssh/lab -p 2222"; in a SLURM job, srun starts them
       --join            serve a grid as a worker peer (no main): job after job, found on the
                         LAN over mDNS; or the one job of a --bootstrap address
       --once            with --join: leave when the first job ends
       --bootstrap MADDR peer address to dial (repeatable)
       --grid NAME       the grid's name (default: scoop)
-      --secret-file F   the grid's pre-shared key (or SCOOP_SECRET); default: fresh per run
+      --secret-file F   the grid's pre-shared key (or SCOOP_SECRET); default: fresh per run,
+                        sent to the other hosts' peers on their standard input (never in argv);
+                        "-": the first line of standard input
       --listen MADDR    address to listen on (default: every interface with a pre-shared key
                         and mDNS on, else /ip4/127.0.0.1/tcp/0)
       --no-mdns         do not find (or announce) peers on the LAN over mDNS
@@ -53,11 +68,17 @@ Options:
 Examples:
   bun cli.ts -n 4 examples/pi.ts 2000000
   deno run -A cli.ts -n 8 app.ts
-  SCOOP_SECRET=s3cret bun cli.ts --join --once
+  bun cli.ts --hostfile hosts.txt app.ts        # hosts.txt: "node1 4" / "node2 4"
+  sbatch -N 3 -n 12 --wrap "bun cli.ts app.ts"   # SLURM: hosts and counts from the job
+  SCOOP_SECRET=s3cret bun cli.ts --join --once   # on a LAN: found over mDNS, code fetched
   SCOOP_SECRET=s3cret bun cli.ts --join --bootstrap /ip4/10.0.0.1/tcp/4001/p2p/12D3… app.ts`;
 
 const OPTIONS = {
   workers: { type: "string", short: "n" },
+  hosts: { type: "string", multiple: true },
+  hostfile: { type: "string" },
+  path: { type: "string" },
+  ssh: { type: "string" },
   join: { type: "boolean" },
   once: { type: "boolean" },
   "no-mdns": { type: "boolean" },
@@ -82,6 +103,10 @@ function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: s
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") return [argv.slice(0, i), argv[i + 1], argv.slice(i + 2)];
+    if (a === "--hosts") {
+      while (i + 1 < argv.length && isHostWord(argv[i + 1])) i++;
+      continue;
+    }
     if (!a.startsWith("-") || a === "-") return [argv.slice(0, i), a, argv.slice(i + 1)];
     const name = a.startsWith("--") ? a.slice(2).split("=")[0] : a.slice(1, 2);
     const spec = Object.entries(OPTIONS).find(([long, o]) =>
@@ -93,8 +118,25 @@ function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: s
   return [argv];
 }
 
+/** A word after `--hosts` that is a host, not an option or the entry file (`app.ts`, `app.js`). */
+function isHostWord(word: string): boolean {
+  return !word.startsWith("-") && !/\.[cm]?[jt]sx?$/.test(word);
+}
+
+/** `--hosts h1 h2` as parseArgs takes it: `--hosts=h1 --hosts=h2`. */
+function gluedHosts(ours: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    if (ours[i] !== "--hosts") out.push(ours[i]);
+    else if (i + 1 >= ours.length || !isHostWord(ours[i + 1])) out.push("--hosts=");
+    else while (i + 1 < ours.length && isHostWord(ours[i + 1])) out.push(`--hosts=${ours[++i]}`);
+  }
+  return out;
+}
+
 function parse(argv: string[]) {
-  const [ours, entry, rest] = splitAtEntry(argv);
+  const [split, entry, rest] = splitAtEntry(argv);
+  const ours = gluedHosts(split);
   // `-n -3` is a bad count, not a missing one: glue the value on so that it is checked as such.
   for (let i = 0; i < ours.length - 1; i++) {
     if ((ours[i] === "-n" || ours[i] === "--workers") && ours[i + 1].startsWith("-")) {
@@ -148,6 +190,71 @@ export function byteSize(text: string, option = "--max-frame"): number {
   return n;
 }
 
+const log = logger("cli");
+
+/** A file the command line names, or one line saying why it cannot be read. */
+function readNamed(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+/** This machine's names: its host name (and short form) and its addresses. */
+function localNames(): string[] {
+  const name = hostname();
+  const addrs = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
+  return [name, name.split(".")[0], ...addrs];
+}
+
+/** The job's hosts: `--hostfile`, `--hosts`, or the batch job's this runs in; else none. */
+function jobHosts(
+  values: { hosts?: string[]; hostfile?: string },
+): { hosts: HostSlots[]; via: "ssh" | "srun" } | undefined {
+  if (values.hosts !== undefined && values.hostfile !== undefined) {
+    throw new UsageError("--hosts and --hostfile cannot be used together");
+  }
+  if (values.hostfile !== undefined) {
+    return { hosts: parseHostfile(readNamed(values.hostfile), values.hostfile), via: "ssh" };
+  }
+  if (values.hosts !== undefined) return { hosts: hostsFromList(values.hosts), via: "ssh" };
+  const batch = batchHosts(process.env, readNamed);
+  if (batch === undefined) return undefined;
+  log.info(`${batch.scheduler} job: ${batch.hosts.map((h) => `${h.host} ${h.count}`).join(", ")}`);
+  // SCOOP starts a SLURM job's peers with srun; PBS's and SGE's with ssh.
+  return { hosts: batch.hosts, via: batch.scheduler === "slurm" ? "srun" : "ssh" };
+}
+
+/** Peers here and the other hosts', from the hosts and `-n` (the total over them). */
+function placePeers(
+  values: { hosts?: string[]; hostfile?: string; path?: string; ssh?: string },
+  n: number | undefined,
+): { workers?: number; remote?: RemoteOptions } {
+  const job = jobHosts(values);
+  if (job === undefined) {
+    if (values.path !== undefined || values.ssh !== undefined) {
+      throw new UsageError("--path and --ssh go with --hosts or --hostfile");
+    }
+    return { workers: n };
+  }
+  const names = localNames();
+  const plan = planHosts(divideHosts(job.hosts, n), (h) => isThisHost(h, names));
+  if (plan.firstElsewhere !== undefined) {
+    process.stderr.write(
+      `scoop: the first host ${plan.firstElsewhere} is not this machine (${hostname()}): ` +
+        `the origin runs here, in place of one of its peers\n`,
+    );
+  }
+  const ssh = splitCommand(values.ssh ?? "ssh");
+  return {
+    workers: plan.local,
+    remote: plan.remote.length === 0
+      ? undefined
+      : { hosts: plan.remote, via: job.via, ssh, path: values.path },
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, entry, rest, ours } = parse(argv);
   if (values.help) {
@@ -168,7 +275,9 @@ async function main(argv: string[]): Promise<number> {
   if (runtimeName !== undefined && runtimeName !== "bun" && runtimeName !== "deno") {
     throw new UsageError(`--runtime must be bun or deno, got "${runtimeName}"`);
   }
-  const key = configuredKey(values["secret-file"]);
+  const key = values["secret-file"] === "-"
+    ? await keyFromStdin()
+    : configuredKey(values["secret-file"]);
   const limits: ConnectionLimits = {};
   for (
     const [option, field] of [
@@ -184,6 +293,9 @@ async function main(argv: string[]): Promise<number> {
   const mdns = !values["no-mdns"];
   if (values.once && !values.join) throw new UsageError("--once goes with --join");
   if (values.join) {
+    if ([values.hosts, values.hostfile, values.path, values.ssh].some((v) => v !== undefined)) {
+      throw new UsageError("--hosts, --hostfile, --path and --ssh do not go with --join");
+    }
     if (key === undefined) {
       throw new UsageError("--join needs the grid's key: --secret-file F or SCOOP_SECRET");
     }
@@ -198,7 +310,8 @@ async function main(argv: string[]): Promise<number> {
       // `--join -n N`: this process and N - 1 more, each the same command without -n.
       const n = positiveInt(values.workers, "-n/--workers");
       const app = entry === undefined ? [] : [entry, ...rest];
-      startMoreJoiners(n - 1, [...withoutWorkers(ours), ...app]);
+      const line = values["secret-file"] === "-" ? new TextDecoder().decode(key) : undefined;
+      startMoreJoiners(n - 1, [...withoutWorkers(ours), ...app], line);
     }
     tieToParent();
     // Given addresses, it joins that grid's job (once); else it finds job after job on the LAN.
@@ -220,12 +333,12 @@ async function main(argv: string[]): Promise<number> {
   if (entry === undefined) {
     throw new UsageError("Missing the entry file: cli.ts [options] <entry.ts> (see cli.ts --help)");
   }
-  const workers = values.workers === undefined
-    ? await cores()
-    : positiveInt(values.workers, "-n/--workers");
+  const n = values.workers === undefined ? undefined : positiveInt(values.workers, "-n/--workers");
+  const { workers, remote } = placePeers(values, n);
   const outcome = await launch({
     entry,
-    workers,
+    workers: workers ?? await cores(),
+    remote,
     args: rest,
     grid: values.grid,
     key,

@@ -115,9 +115,10 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
  * `cli.ts --join -n N`: start `n` more joiners, each `cli.ts` with `args` (the same command
  * without -n), on this runtime. They end with this process: each leaves when its standard
  * input, a pipe from here, closes (see {@link tieToParent}), and a signal to this process is
- * passed on.
+ * passed on. `firstLine`, when given, is written to each one's standard input first (the key,
+ * for `--secret-file -`).
  */
-export function startMoreJoiners(n: number, args: string[]): void {
+export function startMoreJoiners(n: number, args: string[], firstLine?: string): void {
   const children: ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
     const [cmd, argv] = scriptCommand(CLI, args);
@@ -126,6 +127,7 @@ export function startMoreJoiners(n: number, args: string[]): void {
       env: { ...process.env, SCOOP_JOIN_TIED: "1" },
     });
     child.stdin!.on("error", () => {});
+    if (firstLine !== undefined) child.stdin!.write(firstLine + "\n");
     children.push(child);
   }
   const pass = (signal: NodeJS.Signals) => () => {

@@ -14,7 +14,6 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants } from "node:os";
 import process from "node:process";
 import { decodeValue } from "../codec/mod.ts";
 import { GridError, UsageError } from "../errors.ts";
@@ -28,6 +27,10 @@ import type { ConnectionLimits } from "../mesh/node.ts";
 import { discoveryTag, isLocal } from "../mesh/addresses.ts";
 import { entryCode, loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
+import { keyLine, type RemoteOptions, startRemotePeers } from "./remote.ts";
+import { describeExit, exitStatus } from "./exit.ts";
+
+export { describeExit, exitStatus } from "./exit.ts";
 
 const log = logger("launch");
 
@@ -59,6 +62,11 @@ export interface LaunchOptions {
   joinTimeout?: number;
   /** Caps on inbound connections still in their handshake, on every peer started here. */
   limits?: ConnectionLimits;
+  /**
+   * Peers on other hosts, started over ssh or srun once the origin is up. Without a given key,
+   * the job's fresh key goes to them on standard input.
+   */
+  remote?: RemoteOptions;
 }
 
 /** How a launch ended. */
@@ -77,24 +85,6 @@ const STOP_GRACE_MS = 3000;
 const MAX_QUICK_DEATHS = 3;
 const QUICK_MS = 10_000;
 
-/** The number of `signal` on this system, if it has one. */
-function signalNumber(signal: NodeJS.Signals): number | undefined {
-  return (constants.signals as Record<string, number>)[signal];
-}
-
-/** How a process ended, as a shell reports it: `status 137 (SIGKILL)`. */
-export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal !== null && signalNumber(signal) === undefined) return `signal ${signal}`;
-  return `status ${exitStatus(code, signal)}${signal === null ? "" : ` (${signal})`}`;
-}
-
-/** The exit status a shell would report for `code` / `signal`. */
-export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-  if (signal === null) return code ?? 1;
-  const n = signalNumber(signal);
-  return n === undefined ? 1 : 128 + n;
-}
-
 /** `addr` on any port (the peers started here listen where the origin does, each its own port). */
 function anyPort(addr: string): string {
   return addr.replace(/\/(tcp|udp)\/\d+/, "/$1/0");
@@ -107,11 +97,16 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     throw new UsageError(`-n must be a positive integer, got ${workers}`);
   }
   const entry = loadEntry(options.entry);
-  const key = options.key ?? freshKey();
+  const remote = options.remote?.hosts.length ? options.remote : undefined;
+  // A fresh key for other hosts travels as text, on their peers' standard input.
+  const key = options.key ??
+    (remote ? new TextEncoder().encode(toHex(freshKey())) : freshKey());
+  const remoteKey = remote && keyLine(key);
   const grid = options.grid ?? "scoop";
   // A grid with a pre-shared key is open to the LAN: on every interface, and found over mDNS.
   const lan = options.key !== undefined && options.mdns !== false;
-  const listen = options.listen ?? (lan ? ["/ip4/0.0.0.0/tcp/0"] : undefined);
+  // Other hosts must reach it: every interface too.
+  const listen = options.listen ?? (lan || remote ? ["/ip4/0.0.0.0/tcp/0"] : undefined);
   const discovery = lan ? discoveryTag(grid, key) : undefined;
   // Children start first: their runtime and module loading (most of a peer's start-up)
   // overlaps with this peer's own; they wait for their config on stdin.
@@ -122,7 +117,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   // deno-lint-ignore prefer-const -- set once the origin is up; the exit handlers read it before
   let configLine: string | undefined;
   /** Peers this launcher still means to have (the origin included). */
-  let expected = workers;
+  let expected = workers + (remote?.hosts.reduce((sum, h) => sum + h.count, 0) ?? 0);
   let onExpected = () => {};
   const spawnPeer = (i: number, quickDeaths: number) => {
     const target = options.runtime ?? runtime;
@@ -195,7 +190,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     limits: options.limits,
     listen: listen?.map(anyPort),
   };
-  if (!isLocal(addrs[0])) {
+  // (A fresh key, sent to the other hosts, is known to nobody else: nothing to tell.)
+  if (!isLocal(addrs[0]) && (options.key !== undefined || remote === undefined)) {
     // Open beyond this host: say how to join it, in one line (never the key itself).
     const command = [
       ...(options.secretFile === undefined ? ["SCOOP_SECRET=…"] : []),
@@ -217,6 +213,20 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   configLine = JSON.stringify(config) + "\n";
   for (const child of live.keys()) child.stdin!.write(configLine);
   early.promise.catch(() => {});
+  const remotePeers = remote && startRemotePeers(remote, {
+    keyLine: remoteKey!,
+    runtime: options.runtime ?? runtime,
+    grid,
+    bootstrap: addrs,
+    entry: options.entry,
+    level: logLevel() as Level,
+    limits: options.limits,
+    onLost: (n) => {
+      expected -= n;
+      onExpected();
+      peer.peersStarted(expected);
+    },
+  });
 
   const killAll = (signal: NodeJS.Signals) => {
     // `live` holds the children that have not exited. Signals go by pid: Deno's
@@ -261,7 +271,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     });
     allJoined.then(() => {
       clearTimeout(timer);
-      log.debug(`all ${workers} peers joined`);
+      log.debug(`all ${expected} peers joined`);
     });
     const failed = Promise.race([early.promise, timedOut]);
     failed.catch(() => {});
@@ -272,8 +282,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
           `(add \`export async function main(args: string[]) { … }\`)`,
       );
     }
-    log.debug(`starting main (${peer.size} of ${workers} peers joined)`);
-    peer.startMain(options.args ?? [], workers);
+    log.debug(`starting main (${peer.size} of ${expected} peers joined)`);
+    peer.startMain(options.args ?? [], expected);
     const done = await Promise.race([peer.mainDone.promise, failed]);
     outcome = done.ok
       ? { code: 0, value: decodeValue(done.payload) }
@@ -288,6 +298,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   // Peers still starting exit at once; joined ones leave as on "stop", whichever comes first.
   killAll("SIGTERM");
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const remoteStopped = remotePeers?.stop();
   await Promise.race([
     Promise.all(live.values()),
     new Promise((resolve) => {
@@ -296,6 +307,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   ]);
   clearTimeout(graceTimer);
   killAll("SIGKILL");
+  await remoteStopped;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   await peer.stop();

@@ -41,6 +41,48 @@ export function configuredKey(secretFile?: string): Uint8Array | undefined {
   return new TextEncoder().encode(text.trim());
 }
 
+/**
+ * The first line of standard input, without its line break; the rest of the input is left
+ * alone (paused).
+ * @throws {Error} the input ends before a line break
+ */
+export function stdinLine(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      const nl = text.indexOf("\n");
+      if (nl < 0) return;
+      done();
+      resolve(text.slice(0, nl));
+    };
+    const onEnd = () => {
+      done();
+      reject(new Error("standard input ended before a line"));
+    };
+    const done = () => {
+      process.stdin.off("data", onData);
+      process.stdin.off("end", onEnd);
+      process.stdin.pause();
+    };
+    process.stdin.on("data", onData);
+    process.stdin.on("end", onEnd);
+  });
+}
+
+/**
+ * `--secret-file -`: the key is the first line of standard input (how the launcher hands it to
+ * the peers it starts on other hosts).
+ * @throws {UsageError} the input ends before a non-empty line
+ */
+export async function keyFromStdin(): Promise<Uint8Array> {
+  const line = await stdinLine().catch((err) => {
+    throw new UsageError(`Cannot read the grid secret: ${err.message}`);
+  });
+  if (line.trim() === "") throw new UsageError("The grid secret on standard input is empty");
+  return new TextEncoder().encode(line.trim());
+}
+
 /** Hex form, for handing the key to a child on stdin. */
 export function toHex(key: Uint8Array): string {
   return Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -194,6 +194,11 @@ export class Peer {
     if (!this.#stopped) this.#main?.postMessage({ t: "main", args, peers } satisfies ToWorker);
   }
 
+  /** Fewer peers than told to `startMain` are to come: `waitForPeers()` waits for `peers`. */
+  peersStarted(peers: number): void {
+    if (!this.#stopped) this.#main?.postMessage({ t: "started", n: peers } satisfies ToWorker);
+  }
+
   /** Tell every peer the job is over. */
   broadcastStop(): void {
     this.#handle({ type: "stop" });

@@ -5,7 +5,7 @@
  * why a test must be skipped instead. Traffic stays on the bridge and loopback.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 
 /** The lab's subnet (its hosts are `.1` to `.N`). */
@@ -58,6 +58,34 @@ export class Lab {
     return this;
   }
 
+  /**
+   * Let the hosts know each other by name: `/etc/netns/<host>/hosts`, which `ip netns exec`
+   * mounts over `/etc/hosts`, names every lab host, and `extra` names (at other addresses).
+   */
+  names(extra: Record<string, string> = {}): this {
+    const lines = ["127.0.0.1 localhost", ...this.hosts.map((h, i) => `${this.addr(i)} ${h}`)];
+    for (const [name, addr] of Object.entries(extra)) lines.push(`${addr} ${name}`);
+    for (const h of this.hosts) {
+      mkdirSync(`/etc/netns/${h}`, { recursive: true });
+      writeFileSync(`/etc/netns/${h}/hosts`, lines.join("\n") + "\n");
+    }
+    return this;
+  }
+
+  /** `command` run "on" host `i`, with the host's name as its own (its own UTS namespace). */
+  named(i: number, command: string[]): string[] {
+    const h = this.hosts[i];
+    return this.on(i, [
+      "unshare",
+      "--uts",
+      "sh",
+      "-c",
+      'hostname "$0" && exec "$@"',
+      h,
+      ...command,
+    ]);
+  }
+
   /** `command` run "on" host `i`. */
   on(i: number, command: string[]): string[] {
     return ["ip", "netns", "exec", this.hosts[i], ...command];
@@ -66,6 +94,7 @@ export class Lab {
   /** End every process in the lab's namespaces, and remove them and the bridge. */
   down(): void {
     for (const h of this.hosts) {
+      rmSync(`/etc/netns/${h}`, { recursive: true, force: true });
       let pids = "";
       try {
         pids = ip("netns", "pids", h);

@@ -48,6 +48,17 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const QUIET_SLOWER = 10;
 /** A link is silent after this many of its peer's heartbeat intervals with nothing heard. */
 const SILENT_BEATS = 3;
+/**
+ * How much of this peer's own recent lateness (see `Links.#lag`) every silence limit grows
+ * by. A host short of CPU runs every peer late, the busiest (the origin, say) most: its
+ * silence is not death, and a judge that is itself late is on such a host. A peer stopped
+ * on an idle host is still found at the usual pace.
+ */
+const LAG_SLACK = 4;
+/** Lateness of a tick up to this much is timer jitter or a pause for garbage, not a loaded host. */
+const LAG_IGNORED_MS = 100;
+/** What is left of the lateness remembered, per tick (about a tenth after 10 s). */
+const LAG_DECAY = 0.95;
 
 /** What a peer's links tell the rest of its state machine. */
 export interface LinkHooks {
@@ -136,6 +147,11 @@ export class Links {
   #lastTick = 0;
   /** The period the next tick was armed for. */
   #tickEvery = 0;
+  /**
+   * How late this peer's ticks came of late, decaying (see LAG_SLACK); at most `silentMs` (a
+   * tick later than that is this peer's own freeze, see `tick`).
+   */
+  #lag = 0;
   #lastSize = 1;
   /** The origin's last heartbeat heard (or sent, on the origin), when, and its pace. */
   #beat = 0;
@@ -687,8 +703,12 @@ export class Links {
     const { silentMs, heartbeatMs, confirmMs } = c.cfg;
     // A tick this late means this peer itself was frozen (a long pause, a stopped process):
     // the silence it would see is its own, so it judges nobody by it this time.
-    const late = this.#lastTick > 0 && now - this.#lastTick > this.#tickEvery + silentMs / 2;
+    const overdue = this.#lastTick > 0 ? now - this.#lastTick - this.#tickEvery : 0;
+    const late = overdue > silentMs / 2;
     this.#lastTick = now;
+    const lateBy = Math.min(Math.max(0, overdue - LAG_IGNORED_MS), silentMs);
+    this.#lag = Math.max(lateBy, this.#lag * LAG_DECAY);
+    const slack = LAG_SLACK * this.#lag;
     this.flushAcks(true);
     // A quiet peer heartbeats slowly, and says so first (the others judge silence by it).
     const quiet = this.#hooks.quiet();
@@ -702,7 +722,7 @@ export class Links {
         if (p.pruning !== undefined && now - p.pruning >= CONNECT_TIMEOUT_MS) {
           c.out.push({ type: "disconnect", peer: id }); // asked to close it, and did not
           this.#unlink(id, p);
-        } else if (now - p.heard >= Math.max(silentMs, p.every * SILENT_BEATS)) {
+        } else if (now - p.heard >= Math.max(silentMs, p.every * SILENT_BEATS) + slack) {
           c.out.push({ type: "disconnect", peer: id });
           this.#unlink(id, p);
           this.#suspect(id, p, `silent for ${now - p.heard} ms`);
@@ -711,7 +731,7 @@ export class Links {
         }
       } else if (p.suspect !== undefined) {
         if (late) p.probed = Math.max(p.probed, now - confirmMs / 2);
-        if (now - p.probed < confirmMs) continue;
+        if (now - p.probed < confirmMs + slack) continue;
         if (p.vouched >= p.probed) {
           // Others still hear it: keep trying, and ask again.
           this.#probe(id, p);
@@ -740,7 +760,7 @@ export class Links {
       c.leave(false, "lost its links to every peer of the grid");
       return;
     }
-    this.#heartbeat(late, quiet);
+    this.#heartbeat(late, quiet, slack);
     if (c.left) return;
     // (A quiet tick need not keep up with heartbeats of five seconds: every two will do.)
     this.#tickEvery = quiet ? c.cfg.tickMs * 8 : c.cfg.tickMs;
@@ -754,7 +774,7 @@ export class Links {
    * the job (its part of the grid lost every way to the origin), and leaves; its work runs
    * again on the origin's side.
    */
-  #heartbeat(late: boolean, quiet: boolean): void {
+  #heartbeat(late: boolean, quiet: boolean, slack: number): void {
     const c = this.#c;
     const now = c.now;
     if (c.origin) {
@@ -771,7 +791,7 @@ export class Links {
     // Peers waiting for a job (found over mDNS before any origin) have no origin to miss.
     if (!this.#everLinked || (this.#beat === 0 && this.#originId === undefined)) return;
     if (this.#beatAt === 0 || late) this.#beatAt = Math.max(this.#beatAt, now - c.cfg.beatMs);
-    const limit = Math.max(c.cfg.originSilentMs, this.#beatEvery * SILENT_BEATS);
+    const limit = Math.max(c.cfg.originSilentMs, this.#beatEvery * SILENT_BEATS) + slack;
     if (now - this.#beatAt >= limit) {
       c.leave(
         false,

@@ -97,6 +97,13 @@ class Harness {
   }
 }
 
+/** Ticks `every` ms apart for `ms`, and what they did. */
+function ticksEvery(h: Harness, every: number, ms: number): Action[] {
+  const out: Action[] = [];
+  for (let t = 0; t < ms; t += every) out.push(...h.tick(every));
+  return out;
+}
+
 function sent(actions: Action[], t?: CoreMessage["t"], to?: string): Sent[] {
   const out: Sent[] = [];
   for (const a of actions) {
@@ -341,16 +348,22 @@ describe("losing a peer", () => {
   test("a silent link is taken as broken (a hang is found by heartbeats)", () => {
     const h = withQueued("O", [1]);
     h.link("T");
-    h.tick(250);
-    const beat = h.tick(500);
-    expect(sent(beat, "ping", "T").length).toBe(1);
-    const ticks = (ms: number) => {
-      const out: Action[] = [];
-      for (let t = 0; t < ms; t += 250) out.push(...h.tick(250));
-      return out;
-    };
-    expect(of(ticks(1500), "disconnect").map((a) => a.peer)).toEqual(["T"]);
+    const ticks = (ms: number) => ticksEvery(h, 250, ms);
+    expect(sent(ticks(750), "ping", "T").length).toBeGreaterThan(0);
+    expect(of(ticks(1250), "disconnect").map((a) => a.peer)).toEqual(["T"]);
     ticks(1000);
+    expect(h.s.isLost("T")).toBe(true);
+  });
+
+  test("on a host short of CPU (this peer's own ticks come late) silence is judged with slack", () => {
+    const h = withQueued("O", [1]);
+    h.link("T");
+    // Every tick 400 ms late: the host is loaded, and T, silent, may only be slow.
+    const ticks = (ms: number) => ticksEvery(h, 650, ms);
+    expect(of(ticks(1950), "disconnect")).toEqual([]);
+    // Still silent long after: taken as broken, then lost.
+    expect(of(ticks(6500), "disconnect").map((a) => a.peer)).toEqual(["T"]);
+    ticks(6500);
     expect(h.s.isLost("T")).toBe(true);
   });
 

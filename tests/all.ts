@@ -7,7 +7,7 @@
  *  5. a smoke run of every example under Deno and Bun through the real launcher.
  * Ends with one line `N passed, N failed` and a non-zero status if anything failed.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 
@@ -21,26 +21,33 @@ let failed = 0;
  * (a file that failed to load, a describe that stopped registering its cases) fails the
  * difference, so nothing passes by not running. Raise it when tests are added.
  */
-function bunTest(
+async function bunTest(
   label: string,
   args: string[],
   minimum: number,
   env: Record<string, string> = {},
-): void {
+): Promise<void> {
   process.stdout.write(`\n=== ${label} ===\n`);
-  const r = spawnSync(process.execPath, ["test", ...args], {
+  // bun test reports on stderr, file by file: passed on as it comes (a phase takes minutes),
+  // and kept for its summary.
+  const child = spawn(process.execPath, ["test", ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "pipe"],
-    encoding: "utf8",
   });
-  process.stderr.write(r.stderr);
-  const pass = Number(/^\s*(\d+) pass$/m.exec(r.stderr)?.[1] ?? 0);
-  const fail = Number(/^\s*(\d+) fail$/m.exec(r.stderr)?.[1] ?? 0);
-  const skip = Number(/^\s*(\d+) skip$/m.exec(r.stderr)?.[1] ?? 0);
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    stderr += chunk;
+    process.stderr.write(chunk);
+  });
+  const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const pass = Number(/^\s*(\d+) pass$/m.exec(stderr)?.[1] ?? 0);
+  const fail = Number(/^\s*(\d+) fail$/m.exec(stderr)?.[1] ?? 0);
+  const skip = Number(/^\s*(\d+) skip$/m.exec(stderr)?.[1] ?? 0);
   passed += pass;
   // A runner that crashed without a summary counts as one failure.
-  failed += fail + (r.status !== 0 && fail === 0 ? 1 : 0);
+  failed += fail + (status !== 0 && fail === 0 ? 1 : 0);
   const ran = pass + fail + skip;
   if (ran < minimum) {
     process.stdout.write(`(fail) ${label}: ${ran} tests ran, at least ${minimum} expected\n`);
@@ -119,9 +126,11 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", [], 396);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 396);
 if (!only || only === "deno") {
-  bunTest("integration, Deno peers", ["tests/integration"], 64, { SCOOP_TEST_RUNTIME: "deno" });
+  await bunTest("integration, Deno peers", ["tests/integration"], 64, {
+    SCOOP_TEST_RUNTIME: "deno",
+  });
 }
 if (!only || only === "sim") simulator();
 if (!only || only === "chaos") {

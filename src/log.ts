@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { appendFileSync } from "node:fs";
 import process from "node:process";
 
 /** Log levels, most severe first. */
@@ -23,6 +24,8 @@ interface LogState {
   level: number;
   prefix: string;
   sink: (line: string) => void;
+  /** The file lines are appended to (`--log FILE`), passed on to the peers and threads started. */
+  file?: string;
 }
 
 const KEY = Symbol.for("scoop.log");
@@ -32,13 +35,27 @@ const state: LogState = ((globalThis as { [KEY]?: LogState })[KEY] ??= {
   sink: (line) => process.stderr.write(line + "\n"),
 });
 
-/** Set the level (`"info"` shows info, warn and error), the peer prefix, or the output. */
+/**
+ * Set the level (`"info"` shows info, warn and error), the peer prefix, or the output: a sink,
+ * or a file every line is appended to (one write per line, so the peers of a host can share
+ * one file).
+ */
 export function configureLog(
-  options: { level?: Level; prefix?: string; sink?: (line: string) => void },
+  options: { level?: Level; prefix?: string; sink?: (line: string) => void; file?: string },
 ): void {
   if (options.level !== undefined) state.level = LEVELS.indexOf(options.level);
   if (options.prefix !== undefined) state.prefix = options.prefix;
   if (options.sink !== undefined) state.sink = options.sink;
+  if (options.file !== undefined) {
+    const file = options.file;
+    state.file = file;
+    state.sink = (line) => appendFileSync(file, line + "\n");
+  }
+}
+
+/** The file log lines go to (see {@link configureLog}), if any. */
+export function logFile(): string | undefined {
+  return state.file;
 }
 
 /** The current level. */

@@ -126,9 +126,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 396);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 397);
 if (!only || only === "deno") {
-  await bunTest("integration, Deno peers", ["tests/integration"], 64, {
+  await bunTest("integration, Deno peers", ["tests/integration"], 65, {
     SCOOP_TEST_RUNTIME: "deno",
   });
 }

@@ -29,6 +29,8 @@ export type ToWorker =
     /** This worker is main's thread (origin): it runs `main` and no task. */
     main: boolean;
     level: Level;
+    /** `--log FILE`: where this thread's lines go (else stderr). */
+    logFile?: string;
     /** One Int32 slot: index of the next handed task the worker may start (see claim()). */
     claim: SharedArrayBuffer;
   }

@@ -485,7 +485,7 @@ function guardStrayErrors(): void {
 }
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
-  configureLog({ level: m.level });
+  configureLog({ level: m.level, file: m.logFile });
   guardExit();
   guardStrayErrors();
   claim = new Int32Array(m.claim);

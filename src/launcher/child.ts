@@ -19,6 +19,8 @@ export interface ChildConfig {
   grid: string;
   bootstrap: string[];
   level: Level;
+  /** `--log FILE`: where this peer's lines go too (else stderr). */
+  logFile?: string;
   listen?: string[];
   limits?: ConnectionLimits;
 }
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
   process.on("SIGTERM", () => joined && !term.signal.aborted ? term.abort() : process.exit(143));
   const config = await readConfig();
   process.stdin.resume();
-  configureLog({ level: config.level });
+  configureLog({ level: config.level, file: config.logFile });
   return await joinGrid({
     entry: loadEntry(entryArg),
     grid: config.grid,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -61,7 +61,7 @@ Options:
                         512M); give every peer of a grid the same
   -v, --verbose         debug logging (also DEBUG=scoop:*)
   -q, --quiet           errors only
-      --log FILE        append log lines to FILE instead of stderr
+      --log FILE        append the log lines of every peer started here to FILE (not stderr)
   -h, --help            this help
       --version         print the version
 
@@ -267,10 +267,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.verbose && values.quiet) throw new UsageError("-v and -q cannot be used together");
   configureLog({ level: values.verbose ? "debug" : values.quiet ? "error" : "warn" });
-  if (values.log !== undefined) {
-    const file = values.log;
-    configureLog({ sink: (line) => appendFileSync(file, line + "\n") });
-  }
+  if (values.log !== undefined) configureLog({ file: values.log });
   const runtimeName = values.runtime;
   if (runtimeName !== undefined && runtimeName !== "bun" && runtimeName !== "deno") {
     throw new UsageError(`--runtime must be bun or deno, got "${runtimeName}"`);

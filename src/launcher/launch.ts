@@ -18,7 +18,7 @@ import process from "node:process";
 import { decodeValue } from "../codec/mod.ts";
 import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
-import { type Level, logger, logLevel } from "../log.ts";
+import { type Level, logFile, logger, logLevel } from "../log.ts";
 import type { Peer as PeerType } from "../peer/peer.ts";
 import { peerEnv } from "../runtime/peer-env.ts";
 import { cores, runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
@@ -206,6 +206,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     grid,
     bootstrap: addrs,
     level: logLevel() as Level,
+    logFile: logFile(),
     limits: options.limits,
     listen: listen?.map(anyPort),
   };

@@ -13,7 +13,7 @@
  */
 import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
-import { logger, logLevel } from "../log.ts";
+import { configureLog, logFile, logger, logLevel } from "../log.ts";
 import { frameCounts } from "../mesh/link.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { CodeSource } from "../mesh/code.ts";
@@ -151,6 +151,8 @@ export class Peer {
       },
       executor,
     );
+    // Every line of this peer, its threads' too, says which peer it is.
+    configureLog({ prefix: peer.id.slice(-6) });
     peer.#post({ t: "identity", peerId: peer.id, prefix: peer.id.slice(-6) });
     for (const event of peer.#early.splice(0)) peer.#handle(event);
     return peer;
@@ -330,6 +332,7 @@ export class Peer {
       isOrigin: this.#options.origin,
       main,
       level: logLevel(),
+      logFile: logFile(),
       claim,
     };
     worker.postMessage(init);

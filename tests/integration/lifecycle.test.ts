@@ -12,8 +12,10 @@ import {
   processesTagged,
   run,
   RUNTIME,
+  scratch,
   start,
 } from "./_harness.ts";
+import { readFileSync } from "node:fs";
 
 const FIXTURE = join(FIXTURES, "api-fixture.ts");
 const TIMEOUT = 120_000;
@@ -26,6 +28,25 @@ describe("lifecycle", () => {
     expect(r.code).toBe(0);
     expect(lastJson(r.stdout)).toEqual({ fib: 55, tree3: 243 });
     expect(await noneLeft(r.tag)).toEqual([]);
+  }, TIMEOUT);
+
+  test("--log FILE gets every peer's lines, each naming its peer; none reach stderr", async () => {
+    const { dir, cleanup } = scratch("log", "c");
+    const file = join(dir, "grid.log");
+    try {
+      const r = await run(["-v", "--log", file, "-n", "3", FIXTURE, "lanJob", "3", "12"]);
+      expect(r.code).toBe(0);
+      expect(lastJson(r.stdout)).toMatchObject({ n: 12 });
+      const lines = readFileSync(file, "utf8").trim().split("\n");
+      // The three peers (the origin and the two it started) wrote there, each line with its peer.
+      const peers = new Set(lines.map((l) => /^scoop:peer \[(\w{6})\] /.exec(l)?.[1]));
+      peers.delete(undefined);
+      expect(peers.size).toBe(3);
+      expect(r.stderr).not.toMatch(/^scoop:\w+ /m);
+      expect(await noneLeft(r.tag)).toEqual([]);
+    } finally {
+      cleanup();
+    }
   }, TIMEOUT);
 
   test("a job that ends while 8 peers still dial each other ends quietly", async () => {

@@ -54,8 +54,16 @@ const EXAMPLES: [string, string[], RegExp][] = [
   ["map.ts", ["12"], /squares: 0 1 4 9 16 25 36 49 64 81 100 121/],
   ["mapreduce.ts", ["100000", "20"], /RSS = \d/],
   ["tree.ts", ["16", "4"], /fib\(16\) = 987; a 3-ary tree of depth 4 has 81 leaves/],
-  ["constants.ts", [], /scaled: 3 6 9 12 15 18[\s\S]*nothing=null, missing → TimeoutError/],
-  ["exceptions.ts", [], /caught BadInput: cannot take 3 \(instanceof TaskError: true/],
+  [
+    "constants.ts",
+    [],
+    /Second element\n[\s\S]*\[1, 2, 3, 4, 5, 6, 7, 8, 9, 10\]\nscaled: 3 6 9 12 15 18[\s\S]*nothing=null, missing → TimeoutError/,
+  ],
+  [
+    "exceptions.ts",
+    [],
+    /caught BadInput: cannot take 3 \(instanceof TaskError: true[\s\S]*func0\(10\) = 1532\nfunc0\(20\) failed: This exception is normal/,
+  ],
 ];
 
 function smoke(runtime: "bun" | "deno"): void {

@@ -1,10 +1,18 @@
 /**
  * Shared constants: set once on the origin, read by tasks on every peer. `getConst` waits for
- * a constant that is not there yet, and tells a stored `null` apart from a missing one.
+ * a constant that is not there yet, and tells a stored `null` apart from a missing one. First,
+ * SCOOP's `shared_example.py`: a table shared once, read by every task.
  *
  *     bun cli.ts -n 3 examples/constants.ts
  */
 import { futures, grid, run, shared, TimeoutError } from "../mod.ts";
+
+/** Read the shared table on whichever peer runs it; parameters are handled as usual. */
+export async function myFunc(parameter: number): Promise<number> {
+  const myVar = await shared.getConst<Record<number, string>>("myVar", { timeout: 10_000 });
+  console.log(`Hello World from ${grid.peerId.slice(-6)}! ${myVar[2]}`);
+  return parameter + 1;
+}
 
 /** Scale a value by the shared factor, on whichever peer runs it. */
 export async function scaled(x: number): Promise<number> {
@@ -26,6 +34,12 @@ export async function probe(): Promise<string> {
 }
 
 export async function main(): Promise<number[]> {
+  await shared.setConst({
+    myVar: { 1: "First element", 2: "Second element", 3: "Third element" },
+    secondVar: "Hello World!",
+  });
+  const plusOne = await futures.map(myFunc, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  console.log(`[${plusOne.join(", ")}]`);
   await shared.setConst({ config: { factor: 3 }, nothing: null });
   const out = await futures.map(scaled, [1, 2, 3, 4, 5, 6]);
   console.log("scaled:", out.join(" "));

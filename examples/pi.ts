@@ -8,18 +8,11 @@
  *     bun examples/pi.ts            # embedded local grid
  */
 import { futures, grid, run } from "../mod.ts";
+import { mulberry32 } from "./_random.ts";
 
 /** Count darts (of `n`, from generator `seed`) that land inside the quarter circle. */
 export function hits(seed: number, n: number): number {
-  // mulberry32: small, fast, and identical on every runtime.
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   let inside = 0;
   for (let i = 0; i < n; i++) {
     const x = next();

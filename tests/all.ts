@@ -61,8 +61,34 @@ const EXAMPLES: [string, string[], RegExp][] = [
   ["map.ts", ["12"], /squares: 0 1 4 9 16 25 36 49 64 81 100 121/],
   ["mapreduce.ts", ["100000", "20"], /RSS = \d/],
   ["tree.ts", ["16", "4"], /fib\(16\) = 987; a 3-ary tree of depth 4 has 81 leaves/],
-  ["constants.ts", [], /scaled: 3 6 9 12 15 18[\s\S]*nothing=null, missing → TimeoutError/],
-  ["exceptions.ts", [], /caught BadInput: cannot take 3 \(instanceof TaskError: true/],
+  [
+    "constants.ts",
+    [],
+    /Second element\n[\s\S]*\[1, 2, 3, 4, 5, 6, 7, 8, 9, 10\]\nscaled: 3 6 9 12 15 18[\s\S]*nothing=null, missing → TimeoutError/,
+  ],
+  [
+    "exceptions.ts",
+    [],
+    /caught BadInput: cannot take 3 \(instanceof TaskError: true[\s\S]*func0\(10\) = 1532\nfunc0\(20\) failed: This exception is normal/,
+  ],
+  [
+    "map-as-completed.ts",
+    [],
+    /Execution of map\(\):\n(Hello from #\d!\n){10}Execution of mapAsCompleted\(\):\n(Hello from #\d!\n){10}10 results as completed, each input once: true/,
+  ],
+  [
+    "word-count.ts",
+    [],
+    /85 words, 34 distinct, in 7 lines\nmost frequent: the=11 it=10 of=10 was=10 we=4/,
+  ],
+  ["sum-multiples.ts", [], /the multiples of 3 or 5 below 1000000: 233333166668\n/],
+  ["full-tree.ts", [], /^76153$/m],
+  ["recursion.ts", ["10"], /^2\^10 = 1024$/m],
+  ["callbacks.ts", [], /(Done: \d\n){5}5 callbacks ran: 1 2 3 4 5/],
+  ["conditional.ts", [], /^Hello Parallel World$/m],
+  ["merge-sort.ts", ["10000", "2"], /10000 numbers sorted: true, same as serial: true/],
+  ["tree-traversal.ts", ["64000"], /Parallel result: 37\nSerial result: {3}37\n/],
+  ["onemax.ts", ["60"], /^60\t\d+\t[\d.]+\t[\d.]+\t\d+\t100$[\s\S]*fitness 100 of 100: 1{100}$/m],
 ];
 
 function smoke(runtime: "bun" | "deno"): void {

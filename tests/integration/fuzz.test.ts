@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { multiaddr } from "@multiformats/multiaddr";
 import fc from "fast-check";
 import type { Connection, Stream } from "@libp2p/interface";
+import type { Libp2p } from "libp2p";
 import { configuredKey } from "../../src/launcher/secret.ts";
 import { PROTOCOL } from "../../src/mesh/frames.ts";
 import { createNode, stopNode } from "../../src/mesh/node.ts";
@@ -29,6 +30,20 @@ const { dir, secret, cleanup } = scratch("fuzz", "b1");
 afterAll(cleanup);
 
 /** Send `frame` on a new stream, and wait until the peer has closed it. */
+/**
+ * A connection to `addr`: a handshake can time out on a machine busy starting the grid (seen
+ * once in CI under other load), so it is tried three times.
+ */
+async function dialed(node: Libp2p, addr: string): Promise<Connection> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await node.dial(multiaddr(addr));
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
 async function sendOne(connection: Connection, frame: Uint8Array): Promise<void> {
   // Optimistic: the protocol and the frame leave together, without waiting for a round trip.
   const stream: Stream = await connection.newStream(PROTOCOL, { negotiateFully: false });
@@ -70,7 +85,7 @@ describe("fuzz: a live peer", () => {
       try {
         await Promise.all(senders.map(async (node, s) => {
           const id = node.peerId.toString();
-          const connection = await node.dial(multiaddr(addr));
+          const connection = await dialed(node, addr);
           const frames = fc.sample(badFrame(id, MAX_FRAME), {
             numRuns: FRAMES / SENDERS,
             seed: 7 + s,

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { ProgressMessage } from "./progress.ts";
 import type { Level } from "../log.ts";
 import type { ResultBatch } from "../results/batch.ts";
 import type { TaskBlock } from "../scheduler/block.ts";
@@ -54,6 +55,7 @@ export type ToWorker =
 /** Worker → mesh thread. */
 export type FromWorker =
   | { t: "ready"; hasMain: boolean }
+  | ProgressMessage
   | { t: "failed"; message: string }
   | {
     t: "batch";

@@ -38,6 +38,7 @@ import {
   type TaskBlock,
 } from "../scheduler/block.ts";
 import { SeqMap } from "./seq-map.ts";
+import { ProgressCounter } from "./progress.ts";
 import { UnknownTaskError } from "../errors.ts";
 
 declare const self: {
@@ -55,6 +56,8 @@ let entryExports: Record<string, unknown> = {};
 let closed = false;
 /** This worker is main's thread: it runs `main` and submits, and never runs a task. */
 let mainThread = false;
+/** Counts of main's tasks, on main's thread (see `progress.ts`). */
+let mainCounts: ProgressCounter | undefined;
 let lastSeq = 0;
 /** Futures of the tasks submitted here that are not done, by id. */
 const pending = new SeqMap<Future<unknown>>();
@@ -258,6 +261,7 @@ const backend: Backend = {
     const seq = ++lastSeq;
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);
+    mainCounts?.submitted();
     // Large arguments, encoded into shared memory, leave in blocks of their own: joined with
     // others they would be copied.
     const large = isShared(bytes);
@@ -280,11 +284,13 @@ const backend: Backend = {
 
 function onCancel(future: Future<unknown>): void {
   pending.delete(future.id);
+  mainCounts?.settled(false);
   cancelBuf.push(future.id);
   scheduleFlush();
 }
 
 function settle(future: Future<unknown>, ok: 0 | 1, payload: Uint8Array): void {
+  mainCounts?.settled(ok === 1);
   if (ok) future._resolve(decodeValue(payload));
   else future._reject(decodeFailure(payload));
 }
@@ -492,6 +498,8 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   context.isOrigin = m.isOrigin;
   mainThread = m.main;
   if (mainThread) lastSeq = MAIN_SEQ_BASE;
+  // The launcher's progress bar counts what main submits.
+  if (mainThread) mainCounts = new ProgressCounter(post);
   context.size = 1;
   context.hooks = {
     broadcastConsts(entries) {
@@ -541,6 +549,7 @@ async function runMain(args: string[]): Promise<void> {
     ok = 0;
     payload = encodeFailure(err, context.peerId);
   }
+  mainCounts?.flush(); // the bar's last state before it stops
   post({ t: "mainDone", ok, payload });
 }
 

@@ -60,7 +60,9 @@ Options:
       --max-frame SIZE  largest frame a peer may send, in bytes or with K, M, G (default:
                         512M); give every peer of a grid the same
   -v, --verbose         debug logging (also DEBUG=scoop:*)
-  -q, --quiet           errors only
+  -q, --quiet           errors only, and no progress bar
+      --progress        a progress bar of main's tasks on stderr even when it is not a
+                        terminal (in one, it is on unless -q)
       --log FILE        append the log lines of every peer started here to FILE (not stderr)
   -h, --help            this help
       --version         print the version
@@ -93,6 +95,7 @@ const OPTIONS = {
   "max-frame": { type: "string" },
   verbose: { type: "boolean", short: "v" },
   quiet: { type: "boolean", short: "q" },
+  progress: { type: "boolean" },
   log: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
@@ -266,6 +269,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.verbose && values.quiet) throw new UsageError("-v and -q cannot be used together");
+  if (values.progress && values.quiet) {
+    throw new UsageError("--progress and -q cannot be used together");
+  }
   configureLog({ level: values.verbose ? "debug" : values.quiet ? "error" : "warn" });
   if (values.log !== undefined) configureLog({ file: values.log });
   const runtimeName = values.runtime;
@@ -344,6 +350,8 @@ async function main(argv: string[]): Promise<number> {
     listen: values.listen,
     runtime: runtimeName as RuntimeName | undefined,
     limits,
+    // In a terminal unless -q; --progress forces it (into a file, a line every 2 s).
+    progress: !values.quiet && (values.progress === true || process.stderr.isTTY === true),
   });
   report(outcome);
   return outcome.code;

@@ -20,6 +20,7 @@ import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
 import { type Level, logFile, logger, logLevel } from "../log.ts";
 import type { Peer as PeerType } from "../peer/peer.ts";
+import type { ProgressBar as ProgressBarType } from "./progress.ts";
 import { peerEnv } from "../runtime/peer-env.ts";
 import { cores, runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
@@ -63,6 +64,8 @@ export interface LaunchOptions {
    * ms; `main` runs meanwhile. @default 60000
    */
   joinTimeout?: number;
+  /** Show a progress bar of main's tasks on stderr (see `progress.ts`). @default false */
+  progress?: boolean;
   /** Caps on inbound connections still in their handshake, on every peer started here. */
   limits?: ConnectionLimits;
   /**
@@ -269,6 +272,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   process.on("SIGTERM", onSignal);
 
   let outcome: LaunchOutcome;
+  let bar: ProgressBarType | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const allJoined = new Promise<void>((resolve) => {
@@ -301,6 +305,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       );
     }
     log.debug(`starting main (${peer.size} of ${expected} peers joined)`);
+    if (options.progress) {
+      const { ProgressBar } = await import("./progress.ts");
+      bar = new ProgressBar(process.stderr);
+      peer.onProgress = (p) => bar!.update(p);
+    }
     peer.startMain(options.args ?? [], expected);
     const done = await Promise.race([peer.mainDone.promise, failed]);
     outcome = done.ok
@@ -309,6 +318,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   } catch (err) {
     outcome = { code: err instanceof UsageError ? 2 : 1, error: err };
   }
+  bar?.stop();
   clearTimeout(timer);
 
   ending = true;

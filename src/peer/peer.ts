@@ -17,6 +17,7 @@ import { configureLog, logFile, logger, logLevel } from "../log.ts";
 import { frameCounts } from "../mesh/link.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { CodeSource } from "../mesh/code.ts";
+import type { Progress } from "../launcher/progress.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { BUSY_SLOT, CLAIM_SLOT, isMainSeq } from "../executor/protocol.ts";
@@ -78,6 +79,8 @@ export class Peer {
   readonly mainDone = Promise.withResolvers<MainOutcome>();
   /** Called when a peer joins or leaves, with the new count of live peers (this one included). */
   onSize: (size: number) => void = () => {};
+  /** Called with the counts of main's tasks as main's thread tells them (origin only). */
+  onProgress: (progress: Progress) => void = () => {};
   /** Called when the grid tells this peer to stop, or it cannot go on. */
   onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
 
@@ -424,6 +427,9 @@ export class Peer {
         this.#handle({ type: "setConst", id: m.id, entries: m.entries });
         break;
       }
+      case "progress":
+        this.onProgress(m);
+        break;
       case "mainDone":
         this.mainDone.resolve({ ok: m.ok === 1, payload: m.payload });
         break;

@@ -119,9 +119,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", [], 396);
+if (!only || only === "bun") bunTest("bun test (unit + integration, Bun peers)", [], 401);
 if (!only || only === "deno") {
-  bunTest("integration, Deno peers", ["tests/integration"], 64, { SCOOP_TEST_RUNTIME: "deno" });
+  bunTest("integration, Deno peers", ["tests/integration"], 69, { SCOOP_TEST_RUNTIME: "deno" });
 }
 if (!only || only === "sim") simulator();
 if (!only || only === "chaos") {

@@ -89,24 +89,16 @@ export const shared = Object.freeze({
 
 const appLog: Logger = logger("app");
 
-/** This peer, as seen from a task or from `main`. */
-export const grid = Object.freeze({
+/** This peer, as seen from a task or from `main`: the type of {@link grid}. */
+export interface Grid {
   /** This peer's id ("" outside a grid). */
-  get peerId(): string {
-    return context.peerId;
-  },
+  readonly peerId: string;
   /** True on the peer that runs `main`. */
-  get isOrigin(): boolean {
-    return context.isOrigin;
-  },
+  readonly isOrigin: boolean;
   /** Live peers in the grid, this one included. */
-  get size(): number {
-    return context.size;
-  },
+  readonly size: number;
   /** A logger whose lines carry this peer's prefix (`-v` for debug). */
-  get logger(): Logger {
-    return appLog;
-  },
+  readonly logger: Logger;
   /**
    * Wait until at least `n` peers are live, this one included; resolves with the size then.
    * `main` starts as soon as the origin is up, and the other peers join while it runs and take
@@ -124,6 +116,23 @@ export const grid = Object.freeze({
    * }
    * ```
    */
+  waitForPeers(n?: number, options?: { timeout?: number; signal?: AbortSignal }): Promise<number>;
+}
+
+/** This peer, as seen from a task or from `main`. */
+export const grid: Grid = Object.freeze({
+  get peerId(): string {
+    return context.peerId;
+  },
+  get isOrigin(): boolean {
+    return context.isOrigin;
+  },
+  get size(): number {
+    return context.size;
+  },
+  get logger(): Logger {
+    return appLog;
+  },
   waitForPeers(
     n?: number,
     options?: { timeout?: number; signal?: AbortSignal },

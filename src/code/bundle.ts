@@ -15,8 +15,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** This copy of scoop's root directory (where `mod.ts` is). */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** How the bundle names a module of scoop's own: `scoop-self:/mod.ts`, `scoop-self:/src/…`. */
+/**
+ * How the bundle names a module of scoop's own: `scoop-self:/mod.ts`, `scoop-self:/src/….ts`,
+ * by its source name also where scoop runs built (`mod.js`, as the npm package does).
+ */
 const SELF = "scoop-self:/";
+/** This copy's module extension: `.ts` from the sources, `.js` built (see `scripts/build.ts`). */
+const EXT = import.meta.url.endsWith(".js") ? ".js" : ".ts";
 
 /** A job's code, as served to the peers that fetch it. */
 export interface Bundle {
@@ -34,7 +39,12 @@ export function sha256(bytes: Uint8Array): string {
 /** Whether `path` (absolute) is one of scoop's own modules: `mod.ts` or under `src/`. */
 function isSelf(path: string): boolean {
   const rel = relative(ROOT, path);
-  return rel === "mod.ts" || (rel.startsWith(`src${sep}`) && !rel.includes("node_modules"));
+  return rel === `mod${EXT}` || (rel.startsWith(`src${sep}`) && !rel.includes("node_modules"));
+}
+
+/** The bundle's name of scoop's module at `path` (absolute). */
+function selfName(path: string): string {
+  return SELF + relative(ROOT, path).split(sep).join("/").replace(/\.js$/, ".ts");
 }
 
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
@@ -81,7 +91,7 @@ export async function bundleEntry(path: string): Promise<Bundle> {
               ? fileURLToPath(spec)
               : resolve(args.resolveDir, spec);
             if (isSelf(abs)) {
-              return { path: SELF + relative(ROOT, abs).split(sep).join("/"), external: true };
+              return { path: selfName(abs), external: true };
             }
             return undefined;
           });
@@ -119,7 +129,7 @@ export function installBundle(bundle: Bundle): InstalledBundle {
   const root = pathToFileURL(ROOT).href.replace(/\/?$/, "/");
   const text = new TextDecoder().decode(bundle.code).replace(
     /(["'])scoop-self:\/([^"'\n]*)\1/g,
-    (_, quote: string, rest: string) => `${quote}${root}${rest}${quote}`,
+    (_, quote: string, rest: string) => `${quote}${root}${rest.replace(/\.ts$/, EXT)}${quote}`,
   );
   const file = join(dir, "app.mjs");
   writeFileSync(file, text);

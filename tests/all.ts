@@ -152,9 +152,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 397);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 407);
 if (!only || only === "deno") {
-  await bunTest("integration, Deno peers", ["tests/integration"], 65, {
+  await bunTest("integration, Deno peers", ["tests/integration"], 66, {
     SCOOP_TEST_RUNTIME: "deno",
   });
 }

@@ -3,18 +3,34 @@
  * register under their export name; other modules register with `task(fn)` / `task(name, fn)`
  * at top level. Names that arrive from the network are looked up here, never evaluated.
  *
+ * Besides registered tasks, two kinds of functions have a reference that every peer resolves:
+ * standard builtins, named by path (`builtins.ts`), and partials of either — `partial(fn, …)`
+ * or `fn.bind(null, …)` of a registered task, which records its target and bound arguments
+ * here. A bound function cannot be looked into, so registration gives each task an own `bind`
+ * that records what it binds (binding with a `this` other than null or undefined records
+ * nothing: that partial stays local).
+ *
  * The registry lives on `globalThis` under a registered symbol so that two copies of this
  * module (one imported by path, one through a package) still share it.
  *
  * @module
  */
 
+import { builtinAt, builtinPath } from "./builtins.ts";
+
 // deno-lint-ignore no-explicit-any
 export type TaskFn = (...args: any[]) => unknown;
+
+/** What a function value travels as: the name every peer resolves, and arguments bound to it. */
+export interface FunctionRef {
+  readonly name: string;
+  readonly args: readonly unknown[];
+}
 
 interface Registry {
   byName: Map<string, TaskFn>;
   byFn: Map<TaskFn, string>;
+  partials?: WeakMap<TaskFn, FunctionRef>;
 }
 
 const KEY = Symbol.for("scoop.registry");
@@ -22,9 +38,33 @@ const registry: Registry = ((globalThis as { [KEY]?: Registry })[KEY] ??= {
   byName: new Map(),
   byFn: new Map(),
 });
+const partials = registry.partials ??= new WeakMap();
 
 /** Names reserved for scoop's own tasks. */
 export const INTERNAL_PREFIX = "scoop:";
+/** Names of builtins: the prefix, then the path (`scoop:builtin:Math.cos`). */
+export const BUILTIN_PREFIX = "scoop:builtin:";
+
+const nativeBind = Function.prototype.bind;
+
+/** Registered tasks' and partials' own `bind`: binding to no `this` makes a partial. */
+function recordingBind(this: TaskFn, thisArg: unknown, ...args: unknown[]): TaskFn {
+  const ref = thisArg == null ? refOf(this) : undefined;
+  return ref === undefined ? nativeBind.call(this, thisArg, ...args) : bound(this, ref, args);
+}
+
+function giveBind(fn: TaskFn): void {
+  if (Object.hasOwn(fn, "bind") || !Object.isExtensible(fn)) return;
+  Object.defineProperty(fn, "bind", { value: recordingBind, writable: true, configurable: true });
+}
+
+/** `fn` (which `ref` stands for) with `args` bound after those `ref` already has. */
+function bound(fn: TaskFn, ref: FunctionRef, args: unknown[]): TaskFn {
+  const b = nativeBind.call(fn, null, ...args) as TaskFn;
+  partials.set(b, { name: ref.name, args: args.length ? [...ref.args, ...args] : ref.args });
+  giveBind(b);
+  return b;
+}
 
 function add(name: string, fn: TaskFn): void {
   const existing = registry.byName.get(name);
@@ -37,6 +77,7 @@ function add(name: string, fn: TaskFn): void {
   }
   registry.byName.set(name, fn);
   if (!registry.byFn.has(fn)) registry.byFn.set(fn, name);
+  giveBind(fn);
 }
 
 /**
@@ -89,6 +130,32 @@ export function registerModule(exports: Record<string, unknown>): void {
 }
 
 /**
+ * The reference `fn` travels as — a registered task, a builtin or a partial of either — or
+ * undefined when no other peer could find it.
+ */
+export function refOf(fn: TaskFn): FunctionRef | undefined {
+  const name = registry.byFn.get(fn);
+  if (name !== undefined) return { name, args: [] };
+  const ref = partials.get(fn);
+  if (ref !== undefined) return ref;
+  const path = builtinPath(fn);
+  return path === undefined ? undefined : { name: BUILTIN_PREFIX + path, args: [] };
+}
+
+/** Why `fn` cannot be sent or submitted, with the fix. */
+export function unsendable(fn: { name: string }): string {
+  const hint = fn.name.startsWith("bound ")
+    ? "a partial travels when made with fn.bind(null, …) or partial(fn, …) of a registered task"
+    : "closures cannot be sent";
+  return "it is not a registered task (export it from the entry module, or register it with " +
+    `task() at the top level of a module the entry imports; ${hint})`;
+}
+
+function shown(fn: { name: string }): string {
+  return fn.name ? `"${fn.name}"` : "an anonymous function";
+}
+
+/**
  * The registered name of `fn`.
  * @throws {TypeError} `fn` is not registered, naming it and the fix
  */
@@ -98,17 +165,69 @@ export function nameOf(fn: unknown): string {
   }
   const name = registry.byFn.get(fn as TaskFn);
   if (name !== undefined) return name;
-  const shown = fn.name ? `"${fn.name}"` : "an anonymous function";
-  throw new TypeError(
-    `Cannot submit ${shown}: it is not a registered task (export it from the entry module, ` +
-      `or register it with task() at the top level of a module the entry imports; closures ` +
-      `cannot be sent)`,
-  );
+  const path = builtinPath(fn);
+  if (path !== undefined) return BUILTIN_PREFIX + path;
+  throw new TypeError(`Cannot submit ${shown(fn)}: ${unsendable(fn)}`);
 }
 
-/** The function registered as `name`, or undefined. */
+/**
+ * The task name and full arguments of calling `fn` with `args`: a partial's bound arguments
+ * come first, as in the call itself.
+ * @throws {TypeError} `fn` is neither a task, a builtin nor a partial of one
+ */
+export function callOf(fn: unknown, args: unknown[]): [string, unknown[]] {
+  const ref = typeof fn === "function" ? partials.get(fn as TaskFn) : undefined;
+  if (ref === undefined) return [nameOf(fn), args];
+  return [ref.name, ref.args.length ? [...ref.args, ...args] : args];
+}
+
+/** The function registered as `name` (or the builtin it names), or undefined. */
 export function lookup(name: string): TaskFn | undefined {
-  return registry.byName.get(name);
+  const fn = registry.byName.get(name);
+  if (fn !== undefined || !name.startsWith(BUILTIN_PREFIX)) return fn;
+  return builtinAt(name.slice(BUILTIN_PREFIX.length)) as TaskFn | undefined;
+}
+
+/** The function a {@link FunctionRef} stands for on this peer, or undefined. */
+export function fromRef(ref: FunctionRef): TaskFn | undefined {
+  const fn = lookup(ref.name);
+  if (fn === undefined || ref.args.length === 0) return fn;
+  return bound(fn, { name: ref.name, args: [] }, [...ref.args]);
+}
+
+/**
+ * A partial of a task: `fn` with its first arguments fixed. It can be submitted, mapped,
+ * passed to tasks and shared as a constant; the bound arguments travel like arguments.
+ * `fn.bind(null, ...args)` of a registered task does the same.
+ *
+ * @param fn a registered task, a standard builtin (`Math.pow`) or a partial of one
+ * @param args the arguments to fix, first to last
+ * @returns a function that calls `fn(...args, ...rest)`
+ * @throws {TypeError} `fn` is neither a registered task, a builtin nor a partial
+ *
+ * @example A DEAP-style toolbox entry
+ * ```ts
+ * import { futures, partial } from "./mod.ts";
+ * export function weighted(w: number, x: number) { return w * x; }
+ * export async function main() {
+ *   const double = partial(weighted, 2);
+ *   console.log(await futures.map(double, [1, 2, 3])); // [2, 4, 6]
+ * }
+ * ```
+ */
+export function partial<A extends unknown[], B extends unknown[], R>(
+  fn: (...args: [...A, ...B]) => R,
+  ...args: A
+): (...rest: B) => R;
+export function partial(fn: TaskFn, ...args: unknown[]): TaskFn {
+  if (typeof fn !== "function") {
+    throw new TypeError(`Cannot make a partial: expected a task function, got ${describe(fn)}`);
+  }
+  const ref = refOf(fn);
+  if (ref === undefined) {
+    throw new TypeError(`Cannot make a partial of ${shown(fn)}: ${unsendable(fn)}`);
+  }
+  return bound(fn, ref, args);
 }
 
 /** Every registered name (for diagnostics). */

@@ -153,7 +153,7 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 407);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 410);
 if (!only || only === "deno") {
   await bunTest("integration, Deno peers", ["tests/integration"], 66, {
     SCOOP_TEST_RUNTIME: "deno",

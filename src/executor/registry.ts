@@ -8,7 +8,8 @@
  * or `fn.bind(null, …)` of a registered task, which records its target and bound arguments
  * here. A bound function cannot be looked into, so registration gives each task an own `bind`
  * that records what it binds (binding with a `this` other than null or undefined records
- * nothing: that partial stays local).
+ * nothing: that partial stays local). A partial's target is named only when it is sent, so
+ * `partial(fn, …)` works at the top level of the entry module, before its exports register.
  *
  * The registry lives on `globalThis` under a registered symbol so that two copies of this
  * module (one imported by path, one through a package) still share it.
@@ -27,10 +28,16 @@ export interface FunctionRef {
   readonly args: readonly unknown[];
 }
 
+/** A partial: the function it calls, and all the arguments bound to it. */
+interface Partial {
+  readonly target: TaskFn;
+  readonly args: readonly unknown[];
+}
+
 interface Registry {
   byName: Map<string, TaskFn>;
   byFn: Map<TaskFn, string>;
-  partials?: WeakMap<TaskFn, FunctionRef>;
+  partials?: WeakMap<TaskFn, Partial>;
 }
 
 const KEY = Symbol.for("scoop.registry");
@@ -49,8 +56,9 @@ const nativeBind = Function.prototype.bind;
 
 /** Registered tasks' and partials' own `bind`: binding to no `this` makes a partial. */
 function recordingBind(this: TaskFn, thisArg: unknown, ...args: unknown[]): TaskFn {
-  const ref = thisArg == null ? refOf(this) : undefined;
-  return ref === undefined ? nativeBind.call(this, thisArg, ...args) : bound(this, ref, args);
+  return thisArg == null && (registry.byFn.has(this) || partials.has(this))
+    ? bound(this, args)
+    : nativeBind.call(this, thisArg, ...args);
 }
 
 function giveBind(fn: TaskFn): void {
@@ -58,12 +66,27 @@ function giveBind(fn: TaskFn): void {
   Object.defineProperty(fn, "bind", { value: recordingBind, writable: true, configurable: true });
 }
 
-/** `fn` (which `ref` stands for) with `args` bound after those `ref` already has. */
-function bound(fn: TaskFn, ref: FunctionRef, args: unknown[]): TaskFn {
+/** `fn` with `args` bound (after those it has, if it is a partial), recorded. */
+function bound(fn: TaskFn, args: unknown[]): TaskFn {
   const b = nativeBind.call(fn, null, ...args) as TaskFn;
-  partials.set(b, { name: ref.name, args: args.length ? [...ref.args, ...args] : ref.args });
+  const p = partials.get(fn);
+  partials.set(
+    b,
+    p === undefined ? { target: fn, args } : {
+      target: p.target,
+      args: [...p.args, ...args],
+    },
+  );
   giveBind(b);
   return b;
+}
+
+/** The name other peers know `fn` by, if it has one: registered, or a builtin's path. */
+function plainName(fn: TaskFn): string | undefined {
+  const name = registry.byFn.get(fn);
+  if (name !== undefined) return name;
+  const path = builtinPath(fn);
+  return path === undefined ? undefined : BUILTIN_PREFIX + path;
 }
 
 function add(name: string, fn: TaskFn): void {
@@ -134,21 +157,24 @@ export function registerModule(exports: Record<string, unknown>): void {
  * undefined when no other peer could find it.
  */
 export function refOf(fn: TaskFn): FunctionRef | undefined {
-  const name = registry.byFn.get(fn);
-  if (name !== undefined) return { name, args: [] };
-  const ref = partials.get(fn);
-  if (ref !== undefined) return ref;
-  const path = builtinPath(fn);
-  return path === undefined ? undefined : { name: BUILTIN_PREFIX + path, args: [] };
+  const p = partials.get(fn);
+  const name = plainName(p?.target ?? fn);
+  return name === undefined ? undefined : { name, args: p?.args ?? [] };
 }
 
+const FIX = "export it from the entry module, or register it with task() at the top level of a " +
+  "module the entry imports";
+
 /** Why `fn` cannot be sent or submitted, with the fix. */
-export function unsendable(fn: { name: string }): string {
+export function unsendable(fn: TaskFn): string {
+  const p = partials.get(fn);
+  if (p !== undefined) {
+    return `it is a partial of ${shown(p.target)}, which is not a registered task (${FIX})`;
+  }
   const hint = fn.name.startsWith("bound ")
-    ? "a partial travels when made with fn.bind(null, …) or partial(fn, …) of a registered task"
+    ? "a partial travels when made with partial(fn, …), or fn.bind(null, …) of a registered task"
     : "closures cannot be sent";
-  return "it is not a registered task (export it from the entry module, or register it with " +
-    `task() at the top level of a module the entry imports; ${hint})`;
+  return `it is not a registered task (${FIX}; ${hint})`;
 }
 
 function shown(fn: { name: string }): string {
@@ -163,11 +189,9 @@ export function nameOf(fn: unknown): string {
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot submit: expected a task function, got ${describe(fn)}`);
   }
-  const name = registry.byFn.get(fn as TaskFn);
+  const name = plainName(fn as TaskFn);
   if (name !== undefined) return name;
-  const path = builtinPath(fn);
-  if (path !== undefined) return BUILTIN_PREFIX + path;
-  throw new TypeError(`Cannot submit ${shown(fn)}: ${unsendable(fn)}`);
+  throw new TypeError(`Cannot submit ${shown(fn)}: ${unsendable(fn as TaskFn)}`);
 }
 
 /**
@@ -176,9 +200,13 @@ export function nameOf(fn: unknown): string {
  * @throws {TypeError} `fn` is neither a task, a builtin nor a partial of one
  */
 export function callOf(fn: unknown, args: unknown[]): [string, unknown[]] {
-  const ref = typeof fn === "function" ? partials.get(fn as TaskFn) : undefined;
-  if (ref === undefined) return [nameOf(fn), args];
-  return [ref.name, ref.args.length ? [...ref.args, ...args] : args];
+  const p = typeof fn === "function" ? partials.get(fn as TaskFn) : undefined;
+  if (p === undefined) return [nameOf(fn), args];
+  const name = plainName(p.target);
+  if (name === undefined) {
+    throw new TypeError(`Cannot submit a partial of ${shown(p.target)}: ${unsendable(p.target)}`);
+  }
+  return [name, p.args.length ? [...p.args, ...args] : args];
 }
 
 /** The function registered as `name` (or the builtin it names), or undefined. */
@@ -191,8 +219,7 @@ export function lookup(name: string): TaskFn | undefined {
 /** The function a {@link FunctionRef} stands for on this peer, or undefined. */
 export function fromRef(ref: FunctionRef): TaskFn | undefined {
   const fn = lookup(ref.name);
-  if (fn === undefined || ref.args.length === 0) return fn;
-  return bound(fn, { name: ref.name, args: [] }, [...ref.args]);
+  return fn === undefined || ref.args.length === 0 ? fn : bound(fn, [...ref.args]);
 }
 
 /**
@@ -200,10 +227,11 @@ export function fromRef(ref: FunctionRef): TaskFn | undefined {
  * passed to tasks and shared as a constant; the bound arguments travel like arguments.
  * `fn.bind(null, ...args)` of a registered task does the same.
  *
- * @param fn a registered task, a standard builtin (`Math.pow`) or a partial of one
+ * @param fn a registered task, a standard builtin (`Math.pow`) or a partial of one; it need
+ *   not be registered yet (an export of the entry module registers once the module has loaded)
  * @param args the arguments to fix, first to last
  * @returns a function that calls `fn(...args, ...rest)`
- * @throws {TypeError} `fn` is neither a registered task, a builtin nor a partial
+ * @throws {TypeError} `fn` is not a function (one that no peer knows is refused when sent)
  *
  * @example A DEAP-style toolbox entry
  * ```ts
@@ -223,11 +251,7 @@ export function partial(fn: TaskFn, ...args: unknown[]): TaskFn {
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a partial: expected a task function, got ${describe(fn)}`);
   }
-  const ref = refOf(fn);
-  if (ref === undefined) {
-    throw new TypeError(`Cannot make a partial of ${shown(fn)}: ${unsendable(fn)}`);
-  }
-  return bound(fn, ref, args);
+  return bound(fn, args);
 }
 
 /** Every registered name (for diagnostics). */

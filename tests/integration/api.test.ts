@@ -118,6 +118,7 @@ describe("API on a 3-peer grid", () => {
     expect(out).toEqual({
       bound: 930,
       partial: 930,
+      topLevel: 1395,
       cos: expect.closeTo(0.4216, 4), // cos 0 + … + cos 9
       applyTwice: 81,
       applyPartial: 12,

@@ -222,6 +222,7 @@ describe("codec: unsendable values fail at encode with a TypeError naming the pa
     ["function in an Error field", [Object.assign(new Error("e"), { f: () => 1 })], /\.f: a func/],
     ["partial bound to a this", [Math.max.bind(Math, 1)], /args\[0\]: a function .*fn\.bind\(null/],
     ["unsendable bound argument", [partial(Math.max, Symbol())], /args\[0\]\["<bound 0>"\]: a sym/],
+    ["partial of a closure", { f: partial(() => 1) }, /args\.f: a function .*a partial of an anon/],
   ];
   for (const [name, value, message] of cases) {
     test(name, () => {

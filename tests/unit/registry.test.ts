@@ -46,6 +46,17 @@ describe("task registry", () => {
     expect(() => callOf(w.bind({}, 1), [])).toThrow(/Cannot submit "bound .*fn\.bind\(null/);
   });
 
+  test("a partial made before its target registers is named when it is submitted", () => {
+    function regLater(a: number, b: number) {
+      return a - b;
+    }
+    const early = partial(regLater, 5);
+    expect(() => callOf(early, [1])).toThrow(/a partial of "regLater": it is not a registered/);
+    task(regLater);
+    expect(callOf(early, [1])).toEqual(["regLater", [5, 1]]);
+    expect(early(1)).toBe(4);
+  });
+
   test("builtins are named by path and looked up only from the table", () => {
     expect(nameOf(Math.cos)).toBe("scoop:builtin:Math.cos");
     expect(lookup("scoop:builtin:Math.cos")).toBe(Math.cos);
@@ -56,7 +67,12 @@ describe("task registry", () => {
   });
 
   test.each([
-    ["a partial of a closure", () => partial((x: number) => x, 1), /Cannot make a partial of an/],
+    [
+      "a partial of a closure",
+      () => callOf(partial((x: number) => x, 1), []),
+      /Cannot submit a partial of an anonymous function: it is not a registered task/,
+    ],
+    ["a partial of a non-function", () => partial(5 as never), /Cannot make a partial: expected/],
     [
       "a closure",
       () => nameOf((x: number) => x),

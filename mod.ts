@@ -50,7 +50,7 @@ export type {
   MapScanOptions,
 } from "./src/futures/api.ts";
 export { Future } from "./src/futures/future.ts";
-export { task } from "./src/executor/registry.ts";
+export { partial, task } from "./src/executor/registry.ts";
 export {
   CancelledError,
   GridError,

@@ -26,10 +26,12 @@
 // of 36, and 15 instead of 68 on Deno, in every thread of every peer (bench/RESULTS.md).
 import { addExtension, Packr } from "msgpackr/pack";
 import { ProtocolError } from "../errors.ts";
+import { fromRef, type FunctionRef, refOf, type TaskFn, unsendable } from "../executor/registry.ts";
 
-/** Extension type codes private to this codec (msgpackr reserves 0x69–0x7f). */
+/** Extension type codes private to this codec (msgpackr reserves 0x69–0x7f and a few more). */
 const EXT_ERROR = 0x40;
 const EXT_NEG_ZERO = 0x41;
+const EXT_FUNCTION = 0x46; // msgpackr takes 0x42 (large BigInt), 0x52, 0x62 and 0x65
 
 /** Marker standing in for `-0`, which MessagePack integers cannot express. */
 class NegativeZero {}
@@ -98,7 +100,31 @@ addExtension({
   },
 });
 
+/** A function on the wire: [name, bound arguments] (see `executor/registry.ts`). */
+class FunctionWire {
+  constructor(readonly ref: FunctionRef) {}
+}
+
+addExtension({
+  Class: FunctionWire,
+  type: EXT_FUNCTION,
+  write: ({ ref }: FunctionWire) => [ref.name, markNegativeZeros(ref.args)],
+  read(wire: [string, unknown[]]): TaskFn {
+    if (!Array.isArray(wire) || typeof wire[0] !== "string" || !Array.isArray(wire[1])) {
+      throw new ProtocolError("malformed function value on the wire");
+    }
+    const fn = fromRef({ name: wire[0], args: wire[1] });
+    if (fn === undefined) {
+      throw new ProtocolError(`no task "${wire[0]}" on this peer for a function value`);
+    }
+    return fn;
+  },
+});
+
 const valuePackr = new Packr({ structuredClone: true, moreTypes: true, useRecords: true });
+// Reached for functions only, after `walk` has checked that each has a reference.
+(valuePackr as unknown as { writeFunction(fn: TaskFn): FunctionWire }).writeFunction = (fn) =>
+  new FunctionWire(refOf(fn)!);
 const framePackr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 
 /** Result of walking a value before encoding it. */
@@ -186,11 +212,18 @@ function walk(root: unknown, what: string): Walk {
       case "bigint":
       case "undefined":
         return;
-      case "function":
-        return fail(
-          "a function cannot cross the wire; send data, or submit the function itself " +
-            "(futures.submit(fn, ...)) so peers look it up by name",
-        );
+      case "function": {
+        const ref = refOf(value as TaskFn);
+        if (ref === undefined) {
+          return fail(`a function cannot cross the wire: ${unsendable(value as TaskFn)}`);
+        }
+        for (let i = 0; i < ref.args.length; i++) {
+          path.push(`<bound ${i}>`);
+          visit(ref.args[i]);
+          path.pop();
+        }
+        return;
+      }
       case "symbol":
         return fail("a symbol cannot cross the wire; send a string instead");
     }

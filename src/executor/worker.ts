@@ -29,7 +29,7 @@ import { decodeFailure, encodeFailure } from "./failure.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT, isMainSeq, MAIN_SEQ_BASE } from "./protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
-import { lookup, nameOf, registerModule, type TaskFn } from "./registry.ts";
+import { callOf, lookup, registerModule, type TaskFn } from "./registry.ts";
 import {
   argsOf,
   blockBuffers,
@@ -256,8 +256,8 @@ function postBatch(more: boolean): void {
 const backend: Backend = {
   submit<T>(fn: (...args: never[]) => T | Promise<T>, args: unknown[]) {
     if (closed) throw new GridError("Cannot submit a task: this peer has shut down its futures");
-    const name = nameOf(fn);
-    const bytes = encodeValue(args, "args");
+    const [name, call] = callOf(fn, args);
+    const bytes = encodeValue(call, "args");
     const seq = ++lastSeq;
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);

@@ -113,6 +113,27 @@ describe("API on a 3-peer grid", () => {
     expect(out.missing).toBe("TimeoutError");
   }, TIMEOUT);
 
+  test("functions travel as values: tasks, partials and builtins, nested and shared", async () => {
+    const out = await scenario("functions");
+    expect(out).toEqual({
+      bound: 930,
+      partial: 930,
+      topLevel: 1395,
+      cos: expect.closeTo(0.4216, 4), // cos 0 + … + cos 9
+      applyTwice: 81,
+      applyPartial: 12,
+      shared: ["25,625"],
+      sharedPeers: 3,
+      args: [18, 3],
+      argsPeers: 2,
+      result: [12, 15, 9],
+      boundToThis: expect.stringMatching(
+        /^TypeError: Cannot submit "bound weighted": .*bind\(null/,
+      ),
+      lambda: expect.stringMatching(/^TypeError: Cannot send args\[0\]: a function cannot/),
+    });
+  }, TIMEOUT);
+
   test("constants set before the other peers joined reach them when they join", async () => {
     const out = await scenario("lateConsts");
     expect(out.values).toEqual([JSON.stringify({ n: 42 })]);

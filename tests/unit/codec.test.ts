@@ -8,6 +8,7 @@ import {
   OUT_OF_BAND_MIN,
 } from "../../src/codec/mod.ts";
 import { ProtocolError } from "../../src/errors.ts";
+import { callOf, partial, task } from "../../src/executor/registry.ts";
 
 const roundTrip = <T>(v: T): T => decodeValue(encodeValue(v)) as T;
 
@@ -165,6 +166,50 @@ describe("codec: values", () => {
   });
 });
 
+describe("codec: functions travel by reference", () => {
+  const codecSq = task(function codecSq(x: number) {
+    return x * x;
+  });
+  const codecWeighted = task(function codecWeighted(w: number, x: number) {
+    return w * x;
+  });
+
+  test("a registered task arrives as itself anywhere in a value, shared references kept", () => {
+    const out = roundTrip([codecSq, { f: codecSq }, new Map([["k", codecSq]]), new Set([codecSq])]);
+    expect(out[0]).toBe(codecSq);
+    expect(out[1].f).toBe(codecSq);
+    expect(out[2].get("k")).toBe(codecSq);
+    expect([...out[3]]).toEqual([codecSq]);
+  });
+
+  test("builtins arrive as the same builtin, found by path", () => {
+    const out = roundTrip([Math.cos, JSON.stringify, Number.parseFloat, parseInt]);
+    expect(out).toEqual([Math.cos, JSON.stringify, Number.parseFloat, parseInt]);
+  });
+
+  test("partials arrive with their bound arguments (-0 too) and can be submitted again", () => {
+    const [byBind, byPartial, twice] = roundTrip([
+      codecWeighted.bind(null, 2),
+      partial(codecWeighted, -0),
+      partial(codecWeighted.bind(null, 3), 4),
+    ]);
+    expect(byBind(5)).toBe(10);
+    expect(Object.is(byPartial(1), -0)).toBe(true);
+    expect(twice()).toBe(12);
+    expect(callOf(byBind, [7])).toEqual(["codecWeighted", [2, 7]]);
+    expect(callOf(byBind.bind(null, 8), [])).toEqual(["codecWeighted", [2, 8]]);
+    expect(callOf(partial(Math.max, 1), [2])).toEqual(["scoop:builtin:Math.max", [1, 2]]);
+  });
+
+  test("a function whose name no peer knows is refused at encode, and at decode", () => {
+    const bytes = encodeValue([codecSq]);
+    const other = bytes.slice();
+    const at = Buffer.from(other).indexOf("codecSq");
+    other[at] = "X".charCodeAt(0); // a name this peer has not registered
+    expect(() => decodeValue(other)).toThrow(/no task "XodecSq" on this peer/);
+  });
+});
+
 describe("codec: unsendable values fail at encode with a TypeError naming the path", () => {
   const cases: [string, unknown, RegExp][] = [
     ["function", [1, { onDone: () => 1 }], /^Cannot send args\[1\]\.onDone: a function/],
@@ -175,6 +220,9 @@ describe("codec: unsendable values fail at encode with a TypeError naming the pa
     ["function in a Map", [new Map([["k", () => 1]])], /args\[0\]\.k: a function/],
     ["function in a Set", [new Set([() => 1])], /args\[0\]\[.*Set item 0.*\]: a function/],
     ["function in an Error field", [Object.assign(new Error("e"), { f: () => 1 })], /\.f: a func/],
+    ["partial bound to a this", [Math.max.bind(Math, 1)], /args\[0\]: a function .*fn\.bind\(null/],
+    ["unsendable bound argument", [partial(Math.max, Symbol())], /args\[0\]\["<bound 0>"\]: a sym/],
+    ["partial of a closure", { f: partial(() => 1) }, /args\.f: a function .*a partial of an anon/],
   ];
   for (const [name, value, message] of cases) {
     test(name, () => {

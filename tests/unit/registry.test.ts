@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { internalTask, lookup, nameOf, registerModule, task } from "../../src/executor/registry.ts";
+import {
+  callOf,
+  internalTask,
+  lookup,
+  nameOf,
+  partial,
+  registerModule,
+  task,
+} from "../../src/executor/registry.ts";
 
 describe("task registry", () => {
   test("task(fn) registers under the function's name and returns it", () => {
@@ -26,7 +34,45 @@ describe("task registry", () => {
     expect(lookup("default")).toBeUndefined();
   });
 
+  test("partials: bind(null, …) of a task and partial(fn, …) call with the bound arguments first", () => {
+    const w = task("regWeighted", (a: number, b: number, c: number) => a * 100 + b * 10 + c);
+    const byBind = w.bind(null, 1);
+    expect(byBind(2, 3)).toBe(123);
+    expect(callOf(byBind, [2, 3])).toEqual(["regWeighted", [1, 2, 3]]);
+    expect(callOf(partial(byBind, 4), [5])).toEqual(["regWeighted", [1, 4, 5]]);
+    expect(callOf(partial(w), [])).toEqual(["regWeighted", []]);
+    expect(callOf(w, [9])).toEqual(["regWeighted", [9]]);
+    // With a `this`, bind stays the native one and the result is refused like a closure.
+    expect(() => callOf(w.bind({}, 1), [])).toThrow(/Cannot submit "bound .*fn\.bind\(null/);
+  });
+
+  test("a partial made before its target registers is named when it is submitted", () => {
+    function regLater(a: number, b: number) {
+      return a - b;
+    }
+    const early = partial(regLater, 5);
+    expect(() => callOf(early, [1])).toThrow(/a partial of "regLater": it is not a registered/);
+    task(regLater);
+    expect(callOf(early, [1])).toEqual(["regLater", [5, 1]]);
+    expect(early(1)).toBe(4);
+  });
+
+  test("builtins are named by path and looked up only from the table", () => {
+    expect(nameOf(Math.cos)).toBe("scoop:builtin:Math.cos");
+    expect(lookup("scoop:builtin:Math.cos")).toBe(Math.cos);
+    expect(lookup("scoop:builtin:JSON.stringify")).toBe(JSON.stringify);
+    expect(lookup("scoop:builtin:eval")).toBeUndefined();
+    expect(lookup("scoop:builtin:Function")).toBeUndefined();
+    expect(lookup("scoop:builtin:Object.prototype")).toBeUndefined();
+  });
+
   test.each([
+    [
+      "a partial of a closure",
+      () => callOf(partial((x: number) => x, 1), []),
+      /Cannot submit a partial of an anonymous function: it is not a registered task/,
+    ],
+    ["a partial of a non-function", () => partial(5 as never), /Cannot make a partial: expected/],
     [
       "a closure",
       () => nameOf((x: number) => x),

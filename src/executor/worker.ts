@@ -447,10 +447,9 @@ function running(): string | undefined {
  */
 function guardExit(): void {
   const refuse = (how: string) => (code?: number) => {
+    const who = running() ?? "code outside any task";
     throw new WorkerExitError(
-      `${running() ?? "code outside any task"} called ${how}(${
-        code ?? ""
-      }) on peer ${context.peerId}: tasks and main cannot ` +
+      `${who} called ${how}(${code ?? ""}) on peer ${context.peerId}: tasks and main cannot ` +
         `end a peer's executor (throw an error to fail the task; return from main to end the job)`,
       code,
     );

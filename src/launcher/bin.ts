@@ -9,9 +9,9 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { constants } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { exitStatus } from "./exit.ts";
 
 declare const Bun: unknown;
 declare const Deno: unknown;
@@ -44,10 +44,7 @@ function relaunch(order: ("bun" | "deno")[]): void {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => child.kill(signal));
   }
-  child.on(
-    "exit",
-    (code, signal) => process.exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal])),
-  );
+  child.on("exit", (code, signal) => process.exit(exitStatus(code, signal)));
 }
 
 if (typeof Bun !== "undefined" || typeof Deno !== "undefined") {

@@ -296,8 +296,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       clearTimeout(timer);
       log.debug(`all ${expected} peers joined`);
     });
-    const failed = early.promise;
-    const hasMain = await Promise.race([peer.ready, failed]);
+    const hasMain = await Promise.race([peer.ready, early.promise]);
     if (!hasMain) {
       throw new UsageError(
         `Cannot run ${options.entry}: it does not export a main function ` +
@@ -311,7 +310,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       peer.onProgress = (p) => bar!.update(p);
     }
     peer.startMain(options.args ?? [], expected);
-    const done = await Promise.race([peer.mainDone.promise, failed]);
+    const done = await Promise.race([peer.mainDone.promise, early.promise]);
     outcome = done.ok
       ? { code: 0, value: decodeValue(done.payload) }
       : { code: 1, error: decodeFailure(done.payload) };

@@ -155,8 +155,9 @@ export class Peer {
       executor,
     );
     // Every line of this peer, its threads' too, says which peer it is.
-    configureLog({ prefix: peer.id.slice(-6) });
-    peer.#post({ t: "identity", peerId: peer.id, prefix: peer.id.slice(-6) });
+    const prefix = peer.id.slice(-6);
+    configureLog({ prefix });
+    peer.#post({ t: "identity", peerId: peer.id, prefix });
     for (const event of peer.#early.splice(0)) peer.#handle(event);
     return peer;
   }

@@ -19,29 +19,33 @@ function sink(tty: boolean): Writable & { isTTY: boolean; columns: number; text(
   return Object.assign(stream, { isTTY: tty, columns: 100, text: () => chunks.join("") });
 }
 
-test("nothing is drawn for a job shorter than a second; then done/total, rate, time left, failures", () => {
+/** A bar on a fake clock: `at(ms, counts)` moves the clock and updates the bar. */
+function barOn(tty: boolean) {
   let now = 0;
-  const out = sink(false);
+  const out = sink(tty);
   const bar = new ProgressBar(out, () => now);
-  bar.update({ submitted: 40, settled: 0, failed: 0 });
-  now = SHOW_AFTER_MS - 1;
-  bar.update({ submitted: 40, settled: 4, failed: 0 });
+  const at = (ms: number, submitted: number, settled: number, failed = 0) => {
+    now = ms;
+    bar.update({ submitted, settled, failed });
+  };
+  return { out, bar, at };
+}
+
+test("nothing is drawn for a job shorter than a second; then done/total, rate, time left, failures", () => {
+  const { out, bar, at } = barOn(false);
+  at(0, 40, 0);
+  at(SHOW_AFTER_MS - 1, 40, 4);
   expect(out.text()).toBe("");
-  now = 2000; // 10 settled in 2 s: 5/s, 30 left: 6 s
-  bar.update({ submitted: 40, settled: 10, failed: 1 });
+  at(2000, 40, 10, 1); // 10 settled in 2 s: 5/s, 30 left: 6 s
   bar.stop();
   expect(out.text()).toMatch(/^scoop \[[=-]+\] 10\/40 tasks \| 5\/s \| ETA 6s \| 1 failed$/m);
 });
 
 test("in a terminal the bar is redrawn in place; the last state stays when it stops", () => {
-  let now = 0;
-  const out = sink(true);
-  const bar = new ProgressBar(out, () => now);
-  bar.update({ submitted: 100, settled: 0, failed: 0 });
-  now = 1500;
-  bar.update({ submitted: 100, settled: 30, failed: 0 });
-  now = 3000;
-  bar.update({ submitted: 100, settled: 100, failed: 2 });
+  const { out, bar, at } = barOn(true);
+  at(0, 100, 0);
+  at(1500, 100, 30);
+  at(3000, 100, 100, 2);
   bar.stop();
   const text = out.text();
   expect(text).toContain("\x1b[?25l"); // the cursor hidden while it draws…
@@ -50,12 +54,9 @@ test("in a terminal the bar is redrawn in place; the last state stays when it st
 });
 
 test("a job done before the bar would show never shows it", () => {
-  let now = 0;
-  const out = sink(true);
-  const bar = new ProgressBar(out, () => now);
-  bar.update({ submitted: 5, settled: 0, failed: 0 });
-  now = 5000;
-  bar.update({ submitted: 5, settled: 5, failed: 0 });
+  const { out, bar, at } = barOn(true);
+  at(0, 5, 0);
+  at(5000, 5, 5);
   bar.stop();
   expect(out.text()).toBe("");
 });

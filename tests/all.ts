@@ -89,6 +89,11 @@ const EXAMPLES: [string, string[], RegExp][] = [
   ["merge-sort.ts", ["10000", "2"], /10000 numbers sorted: true, same as serial: true/],
   ["tree-traversal.ts", ["64000"], /Parallel result: 37\nSerial result: {3}37\n/],
   ["onemax.ts", ["60"], /^60\t\d+\t[\d.]+\t[\d.]+\t\d+\t100$[\s\S]*fitness 100 of 100: 1{100}$/m],
+  [
+    "functions.ts",
+    [],
+    /^lambda: 9455\nbound weighted: 930\npartial lambda: 930\ncosines: 0\.4216\napplyTwice\(sq, 3\): 81\nshared: 25 625\nrefused: .*closes over "scale"/m,
+  ],
   ["onemax-toolbox.ts", ["60"], /^gen 60: \d+ evaluated, max 100\nBest fitness 100 of 100$/m],
 ];
 
@@ -153,9 +158,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 422);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 432);
 if (!only || only === "deno") {
-  await bunTest("integration, Deno peers", ["tests/integration"], 73, {
+  await bunTest("integration, Deno peers", ["tests/integration"], 77, {
     SCOOP_TEST_RUNTIME: "deno",
   });
 }

@@ -180,6 +180,9 @@ export async function setConst(values: Record<string, unknown>): Promise<void> {
   }
   const entries: [string, Uint8Array][] = [];
   for (const [name, value] of Object.entries(values)) {
+    if (name.startsWith("scoop:")) {
+      throw new TypeError(`Cannot set constant "${name}": the prefix "scoop:" is reserved`);
+    }
     if (context.consts.has(name)) {
       throw new TypeError(`Cannot redefine constant "${name}": constants are read-only`);
     }

@@ -32,6 +32,8 @@ export type ToWorker =
     level: Level;
     /** `--log FILE`: where this thread's lines go (else stderr). */
     logFile?: string;
+    /** `--no-source`: send and compile no function as source (see executor/source.ts). */
+    noSource?: boolean;
     /** One Int32 slot: index of the next handed task the worker may start (see claim()). */
     claim: SharedArrayBuffer;
   }

@@ -18,6 +18,7 @@
  */
 
 import { builtinAt, builtinPath } from "./builtins.ts";
+import { SOURCE_PREFIX, sourceAt, sourceName, whyNotSource } from "./source.ts";
 
 // deno-lint-ignore no-explicit-any
 export type TaskFn = (...args: any[]) => unknown;
@@ -81,12 +82,15 @@ function bound(fn: TaskFn, args: unknown[]): TaskFn {
   return b;
 }
 
-/** The name other peers know `fn` by, if it has one: registered, or a builtin's path. */
+/**
+ * The name other peers know `fn` by, if it has one: registered, a builtin's path, or its
+ * source's (see `source.ts`).
+ */
 function plainName(fn: TaskFn): string | undefined {
   const name = registry.byFn.get(fn);
   if (name !== undefined) return name;
   const path = builtinPath(fn);
-  return path === undefined ? undefined : BUILTIN_PREFIX + path;
+  return path === undefined ? sourceName(fn) : BUILTIN_PREFIX + path;
 }
 
 function add(name: string, fn: TaskFn): void {
@@ -169,12 +173,13 @@ const FIX = "export it from the entry module, or register it with task() at the 
 export function unsendable(fn: TaskFn): string {
   const p = partials.get(fn);
   if (p !== undefined) {
-    return `it is a partial of ${shown(p.target)}, which is not a registered task (${FIX})`;
+    return `it is a partial of ${shown(p.target)}, which cannot travel: ${unsendable(p.target)}`;
   }
-  const hint = fn.name.startsWith("bound ")
-    ? "a partial travels when made with partial(fn, …), or fn.bind(null, …) of a registered task"
-    : "closures cannot be sent";
-  return `it is not a registered task (${FIX}; ${hint})`;
+  if (fn.name.startsWith("bound ")) {
+    return `it is not a registered task (${FIX}; a partial travels when made with ` +
+      `partial(fn, …), or fn.bind(null, …) of a registered task)`;
+  }
+  return whyNotSource(fn);
 }
 
 function shown(fn: { name: string }): string {
@@ -209,11 +214,17 @@ export function callOf(fn: unknown, args: unknown[]): [string, unknown[]] {
   return [name, p.args.length ? [...p.args, ...args] : args];
 }
 
-/** The function registered as `name` (or the builtin it names), or undefined. */
+/**
+ * The function registered as `name` (or the builtin or source it names), or undefined.
+ * @throws {Error} `name` is a source and this peer refuses sources (`--no-source`)
+ */
 export function lookup(name: string): TaskFn | undefined {
   const fn = registry.byName.get(name);
-  if (fn !== undefined || !name.startsWith(BUILTIN_PREFIX)) return fn;
-  return builtinAt(name.slice(BUILTIN_PREFIX.length)) as TaskFn | undefined;
+  if (fn !== undefined) return fn;
+  if (name.startsWith(BUILTIN_PREFIX)) {
+    return builtinAt(name.slice(BUILTIN_PREFIX.length)) as TaskFn | undefined;
+  }
+  return name.startsWith(SOURCE_PREFIX) ? sourceAt(name) : undefined;
 }
 
 /** The function a {@link FunctionRef} stands for on this peer, or undefined. */

@@ -30,6 +30,7 @@ import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT, isMainSeq, MAIN_SEQ_BASE } from "./protocol.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { callOf, lookup, registerModule, type TaskFn } from "./registry.ts";
+import { configureSources, receiveSource, SOURCE_PREFIX } from "./source.ts";
 import {
   argsOf,
   blockBuffers,
@@ -509,6 +510,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
       });
     },
   };
+  configureSources({ allowed: !m.noSource, share: shareSource });
   setBackend(backend);
   _setWaitHook(onWait);
   setCallbackErrorReporter((err, future) => {
@@ -524,6 +526,13 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   registerModule(entryExports);
   await identified.promise; // ready means: loaded, and knows who it is
   post({ t: "ready", hasMain: mainFunction() !== undefined });
+}
+
+/** A function's source goes to every peer once, as a constant (see source.ts). */
+function shareSource(name: string, source: string): void {
+  context.hooks!.broadcastConsts([[name, encodeValue(source)]]).catch((err: Error) => {
+    log.debug(`Cannot share source ${name}: ${err.message}`);
+  });
 }
 
 function mainFunction(): ((args: string[]) => unknown) | undefined {
@@ -571,7 +580,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       drain();
       break;
     case "const":
-      storeConst(m.name, decodeValue(m.value));
+      if (m.name.startsWith(SOURCE_PREFIX)) receiveSource(m.name, decodeValue(m.value));
+      else storeConst(m.name, decodeValue(m.value));
       break;
     case "constDone": {
       const w = constWaiters.get(m.id);

@@ -19,6 +19,7 @@ import type { RemoteOptions } from "./remote.ts";
 import { logger } from "../log.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import { report } from "./report.ts";
+import { NO_SOURCE_ENV } from "../executor/source.ts";
 import { configureLog } from "../log.ts";
 import { cores, type RuntimeName, runtimeVersion } from "../runtime/mod.ts";
 
@@ -59,6 +60,8 @@ Options:
                         close a connection not through its handshake by then (default: 5000)
       --max-frame SIZE  largest frame a peer may send, in bytes or with K, M, G (default:
                         512M); give every peer of a grid the same
+      --no-source       send and run no function as its source (lambdas); every peer this
+                        starts gets it too (also SCOOP_NO_SOURCE=1)
   -v, --verbose         debug logging (also DEBUG=scoop:*)
   -q, --quiet           errors only, and no progress bar
       --progress        a progress bar of main's tasks on stderr even when it is not a
@@ -93,6 +96,7 @@ const OPTIONS = {
   "max-pending-per-address": { type: "string" },
   "handshake-timeout": { type: "string" },
   "max-frame": { type: "string" },
+  "no-source": { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
   quiet: { type: "boolean", short: "q" },
   progress: { type: "boolean" },
@@ -294,6 +298,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values["max-frame"] !== undefined) limits.maxFrameBytes = byteSize(values["max-frame"]);
   const mdns = !values["no-mdns"];
+  // Through the environment: to this process's threads and the peers it starts.
+  if (values["no-source"]) process.env[NO_SOURCE_ENV] = "1";
   if (values.once && !values.join) throw new UsageError("--once goes with --join");
   if (values.join) {
     if ([values.hosts, values.hostfile, values.path, values.ssh].some((v) => v !== undefined)) {

@@ -24,6 +24,7 @@ import type { ProgressBar as ProgressBarType } from "./progress.ts";
 import { peerEnv } from "../runtime/peer-env.ts";
 import { cores, runtime, type RuntimeName, scriptCommand } from "../runtime/mod.ts";
 import type { ChildConfig } from "./child.ts";
+import { noSourceByEnv } from "../executor/source.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import { discoveryTag, isLocal } from "../mesh/addresses.ts";
 import { entryCode, loadEntry } from "./entry.ts";
@@ -244,6 +245,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     entry: options.entry,
     level: logLevel() as Level,
     limits: options.limits,
+    noSource: noSourceByEnv(),
     onLost: (n) => {
       expected -= n;
       onExpected();

@@ -96,6 +96,8 @@ export interface JoinCommand {
   entry: string;
   level?: Level;
   limits?: ConnectionLimits;
+  /** `--no-source` (see executor/source.ts). */
+  noSource?: boolean;
 }
 
 /**
@@ -117,6 +119,7 @@ export function joinArgs(c: JoinCommand): string[] {
     out.push("--handshake-timeout", String(l.handshakeTimeoutMs));
   }
   if (l.maxFrameBytes !== undefined) out.push("--max-frame", String(l.maxFrameBytes));
+  if (c.noSource) out.push("--no-source");
   out.push("--", c.entry);
   return out;
 }

@@ -21,6 +21,7 @@ import type { Progress } from "../launcher/progress.ts";
 import type { ConnectionLimits } from "../mesh/node.ts";
 import type { FromWorker, ToWorker } from "../executor/protocol.ts";
 import { BUSY_SLOT, CLAIM_SLOT, isMainSeq } from "../executor/protocol.ts";
+import { noSourceByEnv } from "../executor/source.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { blockBuffers } from "../scheduler/block.ts";
 import type { Action, Event, ExecutorView, TimerName } from "../core/events.ts";
@@ -52,6 +53,8 @@ export interface PeerOptions {
   code?: CodeSource;
   /** An executor worker started ahead by {@link Peer.prestart}; else one starts here. */
   executor?: Worker;
+  /** `--no-source`: send and compile no function as source (default: `SCOOP_NO_SOURCE=1`). */
+  noSource?: boolean;
 }
 
 /** How `main` ended, as the origin reports it. */
@@ -337,6 +340,7 @@ export class Peer {
       main,
       level: logLevel(),
       logFile: logFile(),
+      noSource: this.#options.noSource ?? noSourceByEnv(),
       claim,
     };
     worker.postMessage(init);

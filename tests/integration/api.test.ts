@@ -3,7 +3,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FIXTURES, killAll, lastJson, noneLeft, run } from "./_harness.ts";
+import { FIXTURES, killAll, lastJson, noneLeft, run, RUNTIME } from "./_harness.ts";
 
 const FIXTURE = join(FIXTURES, "api-fixture.ts");
 const TIMEOUT = 120_000;
@@ -48,8 +48,8 @@ describe("API on a 3-peer grid", () => {
       callbackAtOnce: true,
     });
     expect(out.exception).toBe("BadInput");
-    expect(out.closure).toMatch(/^TypeError: .*task\(/);
-    expect(out.unsendable).toMatch(/^TypeError: Cannot send args\[0\]: a function/);
+    expect(out.closure).toMatch(/^TypeError: .*closes over "captured"/);
+    expect(out.unsendable).toMatch(/^TypeError: Cannot send args\[0\]: a function .*"captured"/);
     expect(out.registered).toBe(40);
     expect(out.size).toBe(3);
     expect(out.isOrigin).toBe(true);
@@ -133,6 +133,40 @@ describe("API on a 3-peer grid", () => {
       lambda: expect.stringMatching(/^TypeError: Cannot send args\[0\]: a function cannot/),
     });
   }, TIMEOUT);
+
+  test(
+    "lambdas travel as their source: mapped, as arguments, results, constants, nested",
+    async () => {
+      const out = await scenario("lambdas");
+      expect(out).toEqual({
+        squares: 9455,
+        // Three processes ran the lambda: compiled from its source on each.
+        squaresRanBy: [expect.any(String), expect.any(String), expect.any(String)],
+        fnExpr: expect.closeTo(0.4216, 4),
+        async: 42,
+        asArg: 81,
+        partial: 930,
+        shared: ["8,512"],
+        sharedPeers: 3,
+        nested: [90],
+        nestedElsewhere: true,
+        result: 101,
+        resultSubmitted: 102,
+        refusedClosure: expect.stringMatching(
+          /^TypeError: Cannot submit an anonymous function: it closes over "local", "twoLocals", .*pass each as an argument/,
+        ),
+        refusedArg: expect.stringMatching(
+          /^TypeError: Cannot send args\[0\]: a function cannot cross the wire: it closes over "local"/,
+        ),
+        refusedConst: expect.stringMatching(/^TypeError: Cannot send constant f: .*"local"/),
+        reservedConst: expect.stringMatching(
+          /^TypeError: .*"scoop:x": the prefix "scoop:" is reserved/,
+        ),
+      });
+      expect(out.squaresRanBy.every((who: string) => who.startsWith(RUNTIME))).toBe(true);
+    },
+    TIMEOUT,
+  );
 
   test("constants set before the other peers joined reach them when they join", async () => {
     const out = await scenario("lateConsts");

@@ -201,6 +201,17 @@ describe("codec: functions travel by reference", () => {
     expect(callOf(partial(Math.max, 1), [2])).toEqual(["scoop:builtin:Math.max", [1, 2]]);
   });
 
+  test("a function that closes over nothing arrives compiled from its source", () => {
+    const [f, g, h] = roundTrip([(x: number) => x + 1, async (s: string) => await s.length, {
+      k: function (a: number) {
+        return Math.max(a, 3);
+      },
+    }]);
+    expect(f(1)).toBe(2);
+    expect(g("abc")).toBeInstanceOf(Promise);
+    expect(h.k(1)).toBe(3);
+  });
+
   test("a function whose name no peer knows is refused at encode, and at decode", () => {
     const bytes = encodeValue([codecSq]);
     const other = bytes.slice();
@@ -211,18 +222,21 @@ describe("codec: functions travel by reference", () => {
 });
 
 describe("codec: unsendable values fail at encode with a TypeError naming the path", () => {
+  // A function that closes over a local variable (one with none travels as its source).
+  let n = 1;
+  const closure = () => n++;
   const cases: [string, unknown, RegExp][] = [
-    ["function", [1, { onDone: () => 1 }], /^Cannot send args\[1\]\.onDone: a function/],
+    ["closure", [1, { onDone: closure }], /^Cannot send args\[1\]\.onDone: a function .*"n"/],
     ["symbol", [Symbol("s")], /^Cannot send args\[0\]: a symbol/],
     ["class instance", [new (class Point {})()], /args\[0\]: an instance of class Point/],
     ["WeakMap", { w: new WeakMap() }, /args\.w: a WeakMap/],
     ["Promise", [Promise.resolve(1)], /args\[0\]: a Promise/],
-    ["function in a Map", [new Map([["k", () => 1]])], /args\[0\]\.k: a function/],
-    ["function in a Set", [new Set([() => 1])], /args\[0\]\[.*Set item 0.*\]: a function/],
-    ["function in an Error field", [Object.assign(new Error("e"), { f: () => 1 })], /\.f: a func/],
+    ["closure in a Map", [new Map([["k", closure]])], /args\[0\]\.k: a function/],
+    ["closure in a Set", [new Set([closure])], /args\[0\]\[.*Set item 0.*\]: a function/],
+    ["closure in an Error field", [Object.assign(new Error("e"), { f: closure })], /\.f: a func/],
     ["partial bound to a this", [Math.max.bind(Math, 1)], /args\[0\]: a function .*fn\.bind\(null/],
     ["unsendable bound argument", [partial(Math.max, Symbol())], /args\[0\]\["<bound 0>"\]: a sym/],
-    ["partial of a closure", { f: partial(() => 1) }, /args\.f: a function .*a partial of an anon/],
+    ["partial of a closure", { f: partial(closure) }, /args\.f: a function .*a partial of "clos/],
   ];
   for (const [name, value, message] of cases) {
     test(name, () => {

@@ -22,7 +22,6 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import process from "node:process";
 import type { TaskFn } from "./registry.ts";
 
@@ -117,6 +116,7 @@ export function sourceAt(name: string): TaskFn | undefined {
   if (text === undefined) return undefined;
   // Indirect eval: global scope, nothing of this module in reach.
   const fn = (0, eval)(`(${text}\n)`) as TaskFn;
+  if (typeof fn !== "function") throw new TypeError(`the source named ${name} is not a function`);
   sources.compiled.set(name, fn);
   return fn;
 }
@@ -145,12 +145,14 @@ let parsers: Parsers | undefined;
 
 function load(): Parsers {
   if (parsers !== undefined) return parsers;
+  // Node's built-ins too, on first use: no thread pays for them at start.
+  const builtin = (process as unknown as { getBuiltinModule(id: string): unknown })
+    .getBuiltinModule;
+  const { createRequire } = builtin("node:module") as typeof import("node:module");
+  const crypto = builtin("node:crypto") as typeof import("node:crypto");
   const require = createRequire(import.meta.url);
   const acorn = require("acorn") as { parse: Parsers["parse"] };
   const scope = require("eslint-scope") as { analyze: Parsers["analyze"] };
-  const crypto =
-    (process as unknown as { getBuiltinModule(id: string): typeof import("node:crypto") })
-      .getBuiltinModule("node:crypto");
   return parsers = {
     parse: acorn.parse,
     analyze: scope.analyze,

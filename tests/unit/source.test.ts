@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { callOf, lookup, nameOf, partial } from "../../src/executor/registry.ts";
-import { configureSources, SOURCE_PREFIX } from "../../src/executor/source.ts";
+import { configureSources, receiveSource, SOURCE_PREFIX } from "../../src/executor/source.ts";
 
 /** The message `call` throws (a TypeError), or "accepted". */
 function refusal(call: () => unknown): string {
@@ -115,5 +115,18 @@ describe("functions sent as their source", () => {
     configureSources({ allowed: false });
     expect(refusal(() => nameOf((x: number) => x - 2))).toMatch(/started with --no-source/);
     expect(() => lookup(name)).toThrow(/started with --no-source: it runs no task sent as source/);
+  });
+
+  test("a bad source from a peer fails the task that names it, and nothing else", () => {
+    receiveSource(`${SOURCE_PREFIX}notText`, 42);
+    expect(lookup(`${SOURCE_PREFIX}notText`)).toBeUndefined();
+    receiveSource(`${SOURCE_PREFIX}notAFunction`, "[1, 2]");
+    expect(() => lookup(`${SOURCE_PREFIX}notAFunction`)).toThrow(/is not a function/);
+    receiveSource(`${SOURCE_PREFIX}broken`, "(x) => {");
+    expect(() => lookup(`${SOURCE_PREFIX}broken`)).toThrow(SyntaxError);
+    // A second copy under a known name changes nothing.
+    const name = nameOf((x: number) => x * 3);
+    receiveSource(name, "(x) => x * 4");
+    expect(lookup(name)!(2)).toBe(6);
   });
 });

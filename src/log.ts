@@ -78,6 +78,15 @@ function inspectValue(value: unknown): string {
   }
 }
 
+/**
+ * A line for the user, `scoop: <text>` on stderr, shown unless `-q`: what the launcher says of
+ * the job (a peer that died, joined, was refused). Not a component's log line: it does not go
+ * to `--log FILE`, and carries no peer prefix.
+ */
+export function notice(text: string): void {
+  if (state.level >= 1) process.stderr.write(`scoop: ${text}\n`);
+}
+
 /** A logger for one component, e.g. `logger("mesh")` prints `scoop:mesh [ab12cd] …`. */
 export function logger(component: string): Logger {
   const emit = (level: number, args: unknown[]) => {

@@ -46,7 +46,20 @@ export type Event =
   /** A timer armed by a `timer` action fired. */
   | { type: "timer"; name: TimerName }
   /** The job is over (origin): tell the grid, then leave. */
-  | { type: "stop" };
+  | { type: "stop" }
+  /** This peer leaves the grid on purpose, while the job goes on: tell the links, then leave. */
+  | { type: "bye" };
+
+/**
+ * A change in the grid's membership as one peer sees it: a peer it had not heard of (linked,
+ * or gossiped to it), one that left on purpose, one declared lost. `size`: live peers known
+ * after it, this one included; `requeued`: tasks it held that this peer queues again.
+ */
+export type MemberChange =
+  | { kind: "joined"; peer: PeerId; addrs: string[]; size: number }
+  | { kind: "left"; peer: PeerId; size: number; requeued: number }
+  /** `why`: what this peer found; `from`: the peer whose word told it (then `why` is empty). */
+  | { kind: "lost"; peer: PeerId; size: number; requeued: number; why: string; from?: PeerId };
 
 /** Everything the state machine asks its host to do. */
 export type Action =
@@ -65,6 +78,8 @@ export type Action =
   | { type: "size"; n: number }
   /** Leave the grid: the job is over (`ok`), or this peer cannot go on (`error` says why). */
   | { type: "leave"; ok: boolean; error?: string }
+  /** A peer joined, left or was lost (see {@link MemberChange}). */
+  | { type: "member"; change: MemberChange }
   /** A line for the log. */
   | { type: "log"; level: "debug" | "info" | "warn" | "error"; text: string };
 

@@ -101,6 +101,8 @@ interface PeerInfo {
   sent: number;
   /** Since when it is unreachable (its link broke); undefined while fine. */
   suspect: number | undefined;
+  /** Why it became a suspect: "silent", or what broke its link. */
+  why: string;
   /** Last time a neighbour said it still hears it, and when we last asked. */
   vouched: number;
   probed: number;
@@ -141,8 +143,8 @@ export class Links {
    * the turn, so that they can let go of what they keep (a sender keeps what is unacknowledged).
    */
   #ackNow = new Set<PeerId>();
-  /** Peers declared lost this turn, by the link to tell (see `declareLost`). */
-  #lostOut = new Map<PeerId, PeerId[]>();
+  /** Peers declared lost (or gone on purpose) this turn, by the link to tell (see `declareLost`). */
+  #lostOut = new Map<PeerId, { lost: PeerId[]; left: PeerId[] }>();
   #lastShuffle = 0;
   #lastTick = 0;
   /** The period the next tick was armed for. */
@@ -288,9 +290,15 @@ export class Links {
   /** Send the word of the peers declared lost this turn. */
   flushLost(): void {
     if (this.#lostOut.size === 0) return;
-    for (const [n, peers] of this.#lostOut) {
+    for (const [n, { lost, left }] of this.#lostOut) {
       const p = this.#linked.get(n);
-      if (p !== undefined) this.#emit(n, p, { t: "lost", peers }, false);
+      if (p === undefined) continue;
+      this.#emit(
+        n,
+        p,
+        left.length === 0 ? { t: "lost", peers: lost } : { t: "lost", peers: lost, left },
+        false,
+      );
     }
     this.#lostOut.clear();
   }
@@ -402,9 +410,16 @@ export class Links {
             );
             return;
           }
-          this.declareLost(id, `the word from ${from}`, from);
+          this.declareLost(id, "", from);
           if (c.left) return;
         }
+        for (const id of m.left ?? []) {
+          this.declareLost(id, "", from, true);
+          if (c.left) return;
+        }
+        break;
+      case "bye":
+        this.declareLost(from, "", undefined, true);
         break;
       default:
         break;
@@ -425,6 +440,7 @@ export class Links {
         heardMessage: now,
         sent: now,
         suspect: undefined,
+        why: "",
         vouched: 0,
         probed: 0,
         connecting: undefined,
@@ -473,7 +489,7 @@ export class Links {
     p.connecting = undefined;
     this.#everLinked = true;
     this.#found.delete(id);
-    this.#known.add(id, addrs);
+    if (this.#known.add(id, addrs)) this.#joined(id, addrs);
     const s = p.session ??= new Session();
     // First on every link: how much of the peer's traffic arrived, so it sends the rest; and,
     // when quiet, the slow pace of this side's heartbeats (or it would be taken for silent).
@@ -493,7 +509,6 @@ export class Links {
     this.#emit(id, p, this.#peersMessage(id, true), true);
     this.#hooks.linked(id, load);
     this.#sizeChanged();
-    c.log("debug", `peer ${id} joined (${this.size} peers)`);
     if (load > 0) this.#hooks.pump();
   }
 
@@ -559,7 +574,13 @@ export class Links {
   #suspect(id: PeerId, p: PeerInfo, why: string): void {
     if (p.suspect === undefined) {
       p.suspect = this.#c.now;
-      this.#c.log("debug", `peer ${id} unreachable (${why})`);
+      p.why = why;
+      this.#c.log(
+        "debug",
+        `peer ${id} unreachable (${
+          why === "silent" ? `silent for ${this.#c.now - p.heard} ms` : why
+        })`,
+      );
     }
     this.#probe(id, p);
     this.connect(id, p);
@@ -572,12 +593,13 @@ export class Links {
   }
 
   /**
-   * Declare `id` lost: what it held runs again, what it owned is dropped, nobody links to it
-   * again, and the word spreads.
+   * Declare `id` lost (or gone, when it `left` on purpose): what it held runs again, what it
+   * owned is dropped, nobody links to it again, and the word spreads.
+   * @param why what this peer found (empty when told)
    * @param from the peer that told us (we pass the word to a few links); none when this peer
    *   found it out itself (it tells every link)
    */
-  declareLost(id: PeerId, why: string, from?: PeerId): void {
+  declareLost(id: PeerId, why: string, from?: PeerId, left = false): void {
     const c = this.#c;
     if (id === c.id || this.#lost.has(id)) return;
     this.#lost.add(id);
@@ -589,16 +611,21 @@ export class Links {
       this.#peers.delete(id);
     }
     if (id === this.#originId) {
-      c.log("error", `the origin ${id} was lost (${why}): the job cannot go on`);
+      const how = left ? "left" : `was lost (${why || `the word from ${from}`})`;
+      c.log("error", `the origin ${id} ${how}: the job cannot go on`);
       c.leave(false, `the origin ${id} left the grid`);
       return;
     }
     const requeued = this.#hooks.lost(id);
-    // Shown by default where it changed something here: the tasks it held run again.
-    c.log(
-      requeued > 0 ? "warn" : "info",
-      `peer ${id} lost (${why})${requeued > 0 ? `; ${requeued} of its tasks run elsewhere` : ""}`,
-    );
+    const size = this.size;
+    c.out.push({
+      type: "member",
+      change: left
+        ? { kind: "left", peer: id, size, requeued }
+        : from === undefined
+        ? { kind: "lost", peer: id, size, requeued, why }
+        : { kind: "lost", peer: id, size, requeued, why, from },
+    });
     // Whoever found it out tells every link (among them, most of the lost peer's other
     // neighbours: the peers that gave it work); the word then spreads as a rumour, each peer
     // passing it to a few links, which reaches a grid of any size in a few hops without a
@@ -609,12 +636,20 @@ export class Links {
       : c.pick(this.links.filter((n) => n !== from), LOST_FANOUT);
     for (const n of to) {
       let l = this.#lostOut.get(n);
-      if (l === undefined) this.#lostOut.set(n, l = []);
-      l.push(id);
+      if (l === undefined) this.#lostOut.set(n, l = { lost: [], left: [] });
+      (left ? l.left : l.lost).push(id);
     }
     if (to.length > 0) c.arm("flush", 0);
     this.#sizeChanged();
     this.#hooks.pump();
+  }
+
+  /** A peer this one had not heard of (linked, or gossiped to it). */
+  #joined(id: PeerId, addrs: string[]): void {
+    this.#c.out.push({
+      type: "member",
+      change: { kind: "joined", peer: id, addrs, size: this.size },
+    });
   }
 
   #sizeChanged(): void {
@@ -655,7 +690,10 @@ export class Links {
     let added = false;
     for (const [id, addrs] of peers) {
       if (id === this.#c.id || this.#lost.has(id)) continue;
-      if (this.#known.add(id, addrs)) added = true;
+      if (this.#known.add(id, addrs)) {
+        added = true;
+        this.#joined(id, addrs);
+      }
     }
     if (added) this.#sizeChanged();
   }
@@ -725,7 +763,7 @@ export class Links {
         } else if (now - p.heard >= Math.max(silentMs, p.every * SILENT_BEATS) + slack) {
           c.out.push({ type: "disconnect", peer: id });
           this.#unlink(id, p);
-          this.#suspect(id, p, `silent for ${now - p.heard} ms`);
+          this.#suspect(id, p, "silent");
         } else if (announce || now - p.sent >= every) {
           this.#emit(id, p, { t: "ping", every }, false);
         }
@@ -744,7 +782,11 @@ export class Links {
       }
     }
     for (const id of lost) {
-      this.declareLost(id, `unreachable for ${Math.round(now - this.#peers.get(id)!.suspect!)} ms`);
+      const p = this.#peers.get(id)!;
+      const why = p.why === "silent"
+        ? `silent ${seconds(now - p.heard)} s`
+        : `${p.why}, unreachable ${seconds(now - p.suspect!)} s`;
+      this.declareLost(id, why);
       if (c.left) return;
     }
     if (this.#linked.size - this.#pruning() > c.cfg.maxDegree) this.#pruneOne();
@@ -827,6 +869,11 @@ export class Links {
       return;
     }
   }
+}
+
+/** `ms` in seconds, with one decimal. */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
 }
 
 /** Whether `m` carries a large payload (acknowledged at once, see `Links.accept`). */

@@ -80,8 +80,13 @@ export type CoreMessage =
   | { t: "probe"; peer: PeerId }
   /** The receiver heard `peer` lately (answer to a probe). */
   | { t: "vouch"; peer: PeerId }
-  /** These peers were declared lost: their work runs elsewhere; never link to them again. */
-  | { t: "lost"; peers: PeerId[] }
+  /**
+   * These peers were declared lost (`left`: these left on purpose): their work runs elsewhere;
+   * never link to them again.
+   */
+  | { t: "lost"; peers: PeerId[]; left?: PeerId[] }
+  /** The sender leaves the grid on purpose (the job goes on): it is gone, not lost. */
+  | { t: "bye" }
   /** The origin's heartbeat, passed on by every peer: beat `n` of the job, one every `every` ms. */
   | { t: "beat"; n: number; every?: number };
 
@@ -106,6 +111,7 @@ export const RELIABLE: Readonly<Record<CoreMessage["t"], boolean>> = {
   probe: false,
   vouch: false,
   lost: false,
+  bye: false,
   beat: false,
 };
 
@@ -245,6 +251,7 @@ export function validateMessage(raw: unknown): CoreMessage {
       break;
     case "steal":
     case "stop":
+    case "bye":
     case "prune":
       break;
     case "tasks":
@@ -288,6 +295,7 @@ export function validateMessage(raw: unknown): CoreMessage {
       break;
     case "lost":
       strings(m.peers, "lost.peers", MAX_GOSSIP);
+      if (m.left !== undefined) strings(m.left, "lost.left", MAX_GOSSIP);
       break;
     default:
       fail(`unknown message type ${JSON.stringify(String(m.t)).slice(0, 40)}`);

@@ -251,6 +251,11 @@ export class PeerState {
         for (const id of this.#links.links) this.#links.send(id, { t: "stop" });
         c.leave(true);
         break;
+      case "bye":
+        // What it holds runs again elsewhere as soon as they hear it, not once found silent.
+        for (const id of this.#links.links) this.#links.send(id, { t: "bye" });
+        c.leave(true);
+        break;
     }
     // What this event routed leaves at the end of the turn, with what the turn's other events
     // routed: the results a frame brought go on in one message per peer, not one each.

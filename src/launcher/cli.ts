@@ -323,10 +323,21 @@ async function main(argv: string[]): Promise<number> {
       startMoreJoiners(n - 1, [...withoutWorkers(ours), ...app], line);
     }
     tieToParent();
+    // Ctrl-C or SIGTERM: the peer leaves the grid on purpose, and the job goes on without it
+    // (its peers hear it at once); a second one ends this process at once.
+    const leave = new AbortController();
+    let signalled: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled !== undefined) process.exit(signal === "SIGINT" ? 130 : 143);
+      signalled = signal;
+      leave.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     // Given addresses, it joins that grid's job (once); else it finds job after job on the LAN.
     const bootstrap = values.bootstrap ?? [];
     const lan = mdns && bootstrap.length === 0;
-    return await serveGrid({
+    const status = await serveGrid({
       // Without an app file, each job's code comes from the grid.
       entry: entry === undefined ? undefined : loadEntry(entry),
       grid,
@@ -337,7 +348,9 @@ async function main(argv: string[]): Promise<number> {
       limits,
       discovery: lan ? discoveryTag(grid, key) : undefined,
       once: values.once === true || !lan,
+      signal: leave.signal,
     });
+    return signalled === undefined ? status : signalled === "SIGINT" ? 130 : 143;
   }
   if (entry === undefined) {
     throw new UsageError("Missing the entry file: cli.ts [options] <entry.ts> (see cli.ts --help)");

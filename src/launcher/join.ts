@@ -36,7 +36,10 @@ export interface JoinOptions {
   listen?: string[];
   /** Caps on inbound connections still in their handshake. */
   limits?: ConnectionLimits;
-  /** Aborting it ends the peer as the origin's "stop" would: it leaves, resolving with 0. */
+  /**
+   * Aborting it makes the peer leave on purpose (its links hear it: see `Peer.bye`), resolving
+   * with 0.
+   */
   signal?: AbortSignal;
   /** Called once the peer has joined. */
   onJoined?: () => void;
@@ -72,6 +75,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   const stopped = Promise.withResolvers<{ ok: boolean; error?: Error }>();
   peer.onStop = (reason) => stopped.resolve(reason);
   options.signal?.addEventListener("abort", () => stopped.resolve({ ok: true }), { once: true });
+  if (options.signal?.aborted) stopped.resolve({ ok: true });
   // Join only once the executor has loaded the entry module: a peer that links earlier is
   // counted in, gets told of work, and cannot take any for the time the import takes.
   try {
@@ -106,6 +110,8 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
   log.info(`peer ${peer.id} (pid ${process.pid}) joined grid "${options.grid}"`);
   options.onJoined?.();
   const outcome = await stopped.promise;
+  // (After the grid's "stop", the peer has left already, and says nothing more.)
+  if (options.signal?.aborted) peer.bye();
   await peer.stop();
   if (!outcome.ok && outcome.error) throw outcome.error;
   return 0;
@@ -115,7 +121,7 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
  * `cli.ts --join -n N`: start `n` more joiners, each `cli.ts` with `args` (the same command
  * without -n), on this runtime. They end with this process: each leaves when its standard
  * input, a pipe from here, closes (see {@link tieToParent}), and a signal to this process is
- * passed on. `firstLine`, when given, is written to each one's standard input first (the key,
+ * passed on (this process handles its own, see `cli.ts`). `firstLine`, when given, is written to each one's standard input first (the key,
  * for `--secret-file -`).
  */
 export function startMoreJoiners(n: number, args: string[], firstLine?: string): void {
@@ -132,7 +138,6 @@ export function startMoreJoiners(n: number, args: string[], firstLine?: string):
   }
   const pass = (signal: NodeJS.Signals) => () => {
     for (const c of children) c.kill(signal);
-    process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.on("SIGINT", pass("SIGINT"));
   process.on("SIGTERM", pass("SIGTERM"));
@@ -159,8 +164,10 @@ export async function serveGrid(options: ServeOptions): Promise<number> {
     if (options.once) return await serveJob(options);
     try {
       await serveJob(options);
+      if (options.signal?.aborted) return 0;
       log.info(`the job ended; waiting for the next one of grid "${options.grid}"`);
     } catch (err) {
+      if (options.signal?.aborted) return 0;
       // A job that failed, or one that was ending as this peer met it: the next may be fine.
       log.warn(`${(err as Error).message}; waiting for the next job of grid "${options.grid}"`);
       await new Promise((resolve) => setTimeout(resolve, 1000));

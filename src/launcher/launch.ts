@@ -18,7 +18,8 @@ import process from "node:process";
 import { decodeValue } from "../codec/mod.ts";
 import { GridError, UsageError } from "../errors.ts";
 import { decodeFailure } from "../executor/failure.ts";
-import { type Level, logFile, logger, logLevel } from "../log.ts";
+import { hostname } from "node:os";
+import { type Level, logFile, logger, logLevel, notice } from "../log.ts";
 import type { Peer as PeerType } from "../peer/peer.ts";
 import type { ProgressBar as ProgressBarType } from "./progress.ts";
 import { peerEnv } from "../runtime/peer-env.ts";
@@ -31,6 +32,7 @@ import { entryCode, loadEntry } from "./entry.ts";
 import { freshKey, toHex } from "./secret.ts";
 import { keyLine, type RemoteOptions, startRemotePeers } from "./remote.ts";
 import { describeExit, exitStatus } from "./exit.ts";
+import { MemberNotices } from "./notices.ts";
 
 export { describeExit, exitStatus } from "./exit.ts";
 
@@ -135,11 +137,15 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   let onExpected = () => {};
   /** Peers given up on (see MAX_QUICK_DEATHS): they no longer hold a place among the starting. */
   let given = 0;
+  /** Pids of the peers started here, and of those whose exit was told of (see `notices.ts`). */
+  const startedPids = new Set<number>();
+  const toldPids = new Set<number>();
   const spawnPeer = (i: number, quickDeaths: number) => {
     const target = options.runtime ?? runtime;
     const [cmd, args] = scriptCommand(CHILD_SCRIPT, [entry.path], target);
     const child = spawn(cmd, args, { stdio: ["pipe", "inherit", "inherit"], env: peerEnv(target) });
     const startedAt = Date.now();
+    if (child.pid !== undefined) startedPids.add(child.pid);
     const exited = new Promise<number>((resolve) => {
       child.on("exit", (code, signal) => {
         live.delete(child);
@@ -151,6 +157,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
           return;
         }
         const quick = Date.now() - startedAt < QUICK_MS ? quickDeaths + 1 : 0;
+        if (child.pid !== undefined) toldPids.add(child.pid);
         if (quick >= MAX_QUICK_DEATHS) {
           expected--;
           given++;
@@ -201,6 +208,18 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   // The origin cannot go on without its executor or main's thread: the job fails.
   peer.onStop = (reason) => {
     if (!reason.ok) early.reject(new GridError(`Cannot run the grid: ${reason.error?.message}`));
+  };
+  let allJoinedYet = false;
+  const notices = new MemberNotices({
+    here: hostname(),
+    started: (pid) => startedPids.has(pid),
+    toldExit: (pid) => toldPids.has(pid),
+    startingElsewhere: () => remote !== undefined && !allJoinedYet,
+  });
+  peer.onMember = (change) => {
+    if (ending) return;
+    const line = notices.line(change, peer.whereabouts(change.peer));
+    if (line !== undefined) notice(line);
   };
   const addrs = peer.addresses();
   log.info(`grid "${grid}" origin ${peer.id} listening on ${addrs.join(" ")}`);
@@ -295,6 +314,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
       );
     }, timeout);
     allJoined.then(() => {
+      allJoinedYet = true;
       clearTimeout(timer);
       log.debug(`all ${expected} peers joined`);
     });

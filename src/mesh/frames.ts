@@ -10,7 +10,7 @@ import { ProtocolError } from "../errors.ts";
 /** libp2p protocol id of the scoop link. */
 export const PROTOCOL = "/scoop/link/1.0.0";
 /** Bumped whenever a message changes shape; peers of another version refuse each other. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** The first message each side sends on a link. */
 export interface Hello {
@@ -22,6 +22,9 @@ export interface Hello {
   origin: boolean;
   addrs: string[];
   load: number;
+  /** The sender's host name and process id (for the lines that tell of it, see `launcher/members.ts`). */
+  host: string;
+  pid: number;
 }
 
 /** The handshake: a hello each way, or a refusal saying why. */
@@ -57,6 +60,10 @@ export function handshakeOf(raw: unknown): Handshake | undefined {
     m.addrs.forEach((a, i) => str(a, `hello.addrs[${i}]`));
     if (typeof m.load !== "number" || !Number.isSafeInteger(m.load) || m.load < 0) {
       fail("hello.load must be a non-negative integer");
+    }
+    str(m.host, "hello.host");
+    if (typeof m.pid !== "number" || !Number.isSafeInteger(m.pid) || m.pid < 0) {
+      fail("hello.pid must be a non-negative integer");
     }
     return m as unknown as Hello;
   }

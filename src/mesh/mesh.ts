@@ -7,6 +7,8 @@
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
+import { hostname } from "node:os";
+import process from "node:process";
 import type { Libp2p } from "libp2p";
 import { MembershipError, ProtocolError } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -43,12 +45,14 @@ export interface MeshHandlers {
    * hostile.
    */
   onMessage(from: string, message: unknown): void;
-  /** A peer refused us, or we refused it. */
-  onRefused(id: string, error: MembershipError): void;
+  /** A peer refused us, or we refused it (then `why` says why). */
+  onRefused(id: string, error: MembershipError, why?: string): void;
   /** Current load estimate, sent in our hello. */
   load(): number;
   /** mDNS found a peer of this grid on the LAN (see `MeshOptions.discovery`). */
   onDiscovered?(id: string, addrs: string[]): void;
+  /** A connection from `ip` failed its Noise handshake: most likely another grid key. */
+  onNoiseFailed?(ip: string, error: Error): void;
 }
 
 /** Options of {@link Mesh.start}. */
@@ -103,6 +107,7 @@ export class Mesh {
       discovery: options.discovery,
       // Handlers first: a peer found over mDNS may dial back within milliseconds.
       start: false,
+      onNoiseFailed: (ip, error) => handlers.onNoiseFailed?.(ip, error),
     });
     const mesh = new Mesh(node, options, handlers);
     node.addEventListener("peer:discovery", (e) => {
@@ -306,6 +311,8 @@ export class Mesh {
       origin: this.#identity.origin,
       addrs: this.addresses(),
       load: this.#handlers.load(),
+      host: hostname(),
+      pid: process.pid,
     };
   }
 
@@ -345,7 +352,7 @@ export class Mesh {
         const error = new MembershipError(`Refused peer ${m.peer}: ${why}`);
         link.send({ t: "refuse", reason: why });
         void link.close();
-        this.#handlers.onRefused(m.peer, error);
+        this.#handlers.onRefused(m.peer, error, why);
         return;
       }
       // The listener answers the dialer's hello with its own.

@@ -32,6 +32,12 @@ export interface NodeOptions {
   discovery?: string;
   /** Start the node at once (else the caller calls `start()`, after registering handlers). @default true */
   start?: boolean;
+  /**
+   * A connection from `ip` failed its Noise handshake once the other side had begun it: most
+   * likely a peer with another grid key (which cannot decrypt this side's reply and hangs up).
+   * Connections that never begin Noise, or time out in it, are not told of.
+   */
+  onNoiseFailed?: (ip: string, error: Error) => void;
 }
 
 /**
@@ -101,6 +107,34 @@ function pendingPerAddress(max: number) {
   };
 }
 
+type Encrypter = ReturnType<typeof noise>;
+
+/** Noise, telling `onFailed` of inbound handshakes that fail (see `NodeOptions.onNoiseFailed`). */
+function watchInbound(encrypter: Encrypter, onFailed?: NodeOptions["onNoiseFailed"]): Encrypter {
+  if (onFailed === undefined) return encrypter;
+  return (components) => {
+    const inner = encrypter(components);
+    const secureInbound = inner.secureInbound.bind(inner);
+    inner.secureInbound = async (connection, options) => {
+      try {
+        return await secureInbound(connection, options);
+      } catch (err) {
+        const e = err as Error;
+        // A handshake cut short by its timeout, or by this node stopping, refuses nobody.
+        if (e.name !== "AbortError" && e.name !== "TimeoutError" && !options?.signal?.aborted) {
+          const addr =
+            (connection as { remoteAddr?: { getComponents(): { name: string; value?: string }[] } })
+              .remoteAddr;
+          const ip = addr?.getComponents().find((c) => c.name === "ip4" || c.name === "ip6")?.value;
+          onFailed(ip ?? "?", e);
+        }
+        throw err;
+      }
+    };
+    return inner;
+  };
+}
+
 /** The Noise prologue for a grid key: both sides must hold the same key to handshake. */
 export function prologueFor(key: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update("scoop/grid-key/v1\0").update(key).digest());
@@ -140,10 +174,10 @@ export async function createNode(options: NodeOptions): Promise<Libp2p> {
       mdns({ serviceTag: options.discovery, interval: 10_000 }),
     ],
     transports: [tcp()],
-    connectionEncrypters: [noise({
-      prologueBytes: prologueFor(options.key),
-      crypto: noiseCryptoForRuntime,
-    })],
+    connectionEncrypters: [watchInbound(
+      noise({ prologueBytes: prologueFor(options.key), crypto: noiseCryptoForRuntime }),
+      options.onNoiseFailed,
+    )],
     streamMuxers: [yamux()],
     connectionManager: {
       // Every local peer is 127.0.0.1: the default of 5 inbound connections per second per IP

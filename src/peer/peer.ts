@@ -13,7 +13,7 @@
  */
 import process from "node:process";
 import { GridError, type MembershipError } from "../errors.ts";
-import { configureLog, logFile, logger, logLevel } from "../log.ts";
+import { configureLog, logFile, logger, logLevel, notice } from "../log.ts";
 import { frameCounts } from "../mesh/link.ts";
 import { Mesh } from "../mesh/mesh.ts";
 import type { CodeSource } from "../mesh/code.ts";
@@ -24,11 +24,14 @@ import { BUSY_SLOT, CLAIM_SLOT, isMainSeq } from "../executor/protocol.ts";
 import { noSourceByEnv } from "../executor/source.ts";
 import { payloadOf, type ResultBatch, resultBuffers, ResultBuilder } from "../results/batch.ts";
 import { blockBuffers } from "../scheduler/block.ts";
-import type { Action, Event, ExecutorView, TimerName } from "../core/events.ts";
+import type { Action, Event, ExecutorView, MemberChange, TimerName } from "../core/events.ts";
+import { describeMember, describeRefusal, NOISE_FAILED, type Whereabouts } from "./members.ts";
 import { validateMessage } from "../core/messages.ts";
 import { PeerState } from "../core/state.ts";
 
 const log = logger("peer");
+/** A refusal of the same peer (or address) for the same reason is told of once in this long. */
+const REFUSAL_QUIET_MS = 60_000;
 const EXECUTOR = new URL("../executor/worker.ts", import.meta.url);
 
 /** Options of {@link Peer.start}. */
@@ -86,6 +89,12 @@ export class Peer {
   onProgress: (progress: Progress) => void = () => {};
   /** Called when the grid tells this peer to stop, or it cannot go on. */
   onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
+  /** Called when a peer joins, leaves or is lost, as this peer sees it (it logs each, info). */
+  onMember: (change: MemberChange) => void = () => {};
+  /** Where each peer that said hello here runs. */
+  #seen = new Map<string, Whereabouts>();
+  /** When each refusal was last told of (see REFUSAL_QUIET_MS). */
+  #refusals = new Map<string, number>();
 
   private constructor(options: PeerOptions) {
     this.#options = options;
@@ -121,20 +130,26 @@ export class Peer {
         code: options.code,
       },
       {
-        onPeerUp: (id, hello) =>
+        onPeerUp: (id, hello) => {
+          peer.#seen.set(id, { host: hello.host, pid: hello.pid });
           peer.#handle({
             type: "linkUp",
             peer: id,
             origin: hello.origin,
             addrs: hello.addrs,
             load: hello.load,
-          }),
+          });
+        },
         onPeerDown: (id, error) =>
           peer.#handle({ type: "linkDown", peer: id, reason: error?.message }),
         // Validation throws on a malformed message, which closes that link as hostile.
         onMessage: (from, raw) =>
           peer.#handle({ type: "message", from, message: validateMessage(raw) }),
-        onRefused: (_id, error) => peer.#onRefused(error),
+        onRefused: (id, error, why) => peer.#onRefused(id, error, why),
+        onNoiseFailed: (ip, error) => {
+          log.debug(`the handshake of a connection from ${ip} failed: ${error.message}`);
+          peer.#tellRefusal(describeRefusal({ ip }, NOISE_FAILED));
+        },
         onDiscovered: (id, addrs) => {
           log.debug(`found peer ${id} on the LAN at ${addrs.join(" ")}`);
           peer.#handle({ type: "discovered", peer: id, addrs });
@@ -208,6 +223,19 @@ export class Peer {
     if (!this.#stopped) this.#main?.postMessage({ t: "started", n: peers } satisfies ToWorker);
   }
 
+  /** Where peer `id` runs, if it said hello to this peer. */
+  whereabouts(id: string): Whereabouts | undefined {
+    return this.#seen.get(id);
+  }
+
+  /**
+   * Leave the grid on purpose while the job goes on: the linked peers hear it at once, and run
+   * what this peer held without first waiting to find it silent. Then `stop()`.
+   */
+  bye(): void {
+    this.#handle({ type: "bye" });
+  }
+
   /** Tell every peer the job is over. */
   broadcastStop(): void {
     this.#handle({ type: "stop" });
@@ -275,6 +303,10 @@ export class Peer {
         break;
       case "leave":
         this.onStop(a.ok ? { ok: true } : { ok: false, error: new GridError(a.error ?? "left") });
+        break;
+      case "member":
+        log.info(describeMember(a.change, { fullIds: true }));
+        this.onMember(a.change);
         break;
       case "log":
         log[a.level](a.text);
@@ -443,8 +475,22 @@ export class Peer {
     }
   }
 
-  #onRefused(error: MembershipError): void {
-    log.error(error.message);
+  /** A refusal this peer made, in one line unless told of lately. */
+  #tellRefusal(line: string): void {
+    const now = Date.now();
+    if (now - (this.#refusals.get(line) ?? -Infinity) < REFUSAL_QUIET_MS) return;
+    this.#refusals.set(line, now);
+    notice(line);
+  }
+
+  #onRefused(id: string, error: MembershipError, why?: string): void {
+    if (why !== undefined) {
+      // This peer refused it: the user of this peer is told, in one line.
+      log.debug(error.message);
+      this.#tellRefusal(describeRefusal({ peer: id }, why));
+    } else {
+      log.error(error.message);
+    }
     // (A peer that finds its grid over mDNS may meet peers of other jobs first: it waits on.)
     if (!this.#options.origin && !this.#options.discovery && this.#state.links.length === 0) {
       this.onStop({ ok: false, error });

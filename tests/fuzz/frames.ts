@@ -44,6 +44,8 @@ export function hello(peer: string, grid = "scoop", app = "f".repeat(64)) {
     origin: false,
     addrs: ["/ip4/127.0.0.1/tcp/1"],
     load: 0,
+    host: "fuzz",
+    pid: 1,
   };
 }
 
@@ -90,6 +92,8 @@ export function validMessages(peer: string): unknown[] {
     { t: "probe", peer },
     { t: "vouch", peer },
     { t: "lost", peers: [peer] },
+    { t: "lost", peers: [], left: [peer] },
+    { t: "bye" },
     { t: "beat", n: 1, every: 2000 },
     hello(peer),
     { t: "refuse", reason: "no" },

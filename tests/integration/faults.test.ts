@@ -59,7 +59,7 @@ describe("faults", () => {
     });
     // The origin found the peer lost and queued again what it held.
     expect(origin.stderr).toMatch(
-      new RegExp(`peer ${victim} lost .*; \\d+ of its tasks run elsewhere`),
+      new RegExp(`peer ${victim} lost: .*; \\d+ of its tasks run elsewhere`),
     );
     expect(await noneLeft(origin.tag)).toEqual([]);
     expect(await noneLeft(joiner.tag)).toEqual([]);
@@ -135,7 +135,7 @@ describe("faults", () => {
   }
 
   const lostLine = (victim: string) =>
-    new RegExp(`peer ${victim} lost .*; \\d+ of its tasks run elsewhere`);
+    new RegExp(`peer ${victim} lost: .*; \\d+ of its tasks run elsewhere`);
 
   /** The launcher said that a peer died with `status` and started another; the grid lost `victim`. */
   async function replaced(origin: ReturnType<typeof start>, victim: string, status: string) {

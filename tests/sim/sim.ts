@@ -484,6 +484,7 @@ class Sim {
         this.#leave(peer, a.ok, a.error);
         break;
       case "size":
+      case "member":
       case "log":
         break;
     }

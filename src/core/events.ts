@@ -46,7 +46,14 @@ export type Event =
   /** A timer armed by a `timer` action fired. */
   | { type: "timer"; name: TimerName }
   /** The job is over (origin): tell the grid, then leave. */
-  | { type: "stop" };
+  | { type: "stop" }
+  /**
+   * The origin's dashboard opened: ask every peer, linked now or later, for telemetry every
+   * `every` ms (see `TELEMETRY_MIN_MS`).
+   */
+  | { type: "observe"; every: number }
+  /** This peer's telemetry frame, for the origin (sent if linked to it, else dropped). */
+  | { type: "report"; frame: Record<string, unknown> };
 
 /** Everything the state machine asks its host to do. */
 export type Action =
@@ -66,7 +73,11 @@ export type Action =
   /** Leave the grid: the job is over (`ok`), or this peer cannot go on (`error` says why). */
   | { type: "leave"; ok: boolean; error?: string }
   /** A line for the log. */
-  | { type: "log"; level: "debug" | "info" | "warn" | "error"; text: string };
+  | { type: "log"; level: "debug" | "info" | "warn" | "error"; text: string }
+  /** The origin asks for telemetry every `every` ms: report it (`report` events) from now on. */
+  | { type: "observe"; every: number }
+  /** A peer's telemetry frame arrived (origin), unread (see the `telemetry` message). */
+  | { type: "telemetry"; from: PeerId; frame: Record<string, unknown> };
 
 /**
  * What the state machine may read of its executor while it runs: the shared-memory cells of

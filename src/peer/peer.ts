@@ -26,6 +26,8 @@ import { blockBuffers } from "../scheduler/block.ts";
 import type { Action, Event, ExecutorView, TimerName } from "../core/events.ts";
 import { validateMessage } from "../core/messages.ts";
 import { PeerState } from "../core/state.ts";
+import { TELEMETRY_MIN_MS } from "../core/dashboard.ts";
+import { TelemetryFeed } from "./telemetry.ts";
 
 const log = logger("peer");
 const EXECUTOR = new URL("../executor/worker.ts", import.meta.url);
@@ -75,12 +77,20 @@ export class Peer {
   /** Chunks received from each linked peer at the last tick (see `#reportHeard`). */
   #chunks = new Map<string, number>();
   #stopped = false;
+  /** What this peer tells the origin's dashboard, once it asks (see `#observed`). */
+  #feed?: TelemetryFeed;
+  #feedTimer?: ReturnType<typeof setInterval>;
   /** Settles when `main` settles (origin only). */
   readonly mainDone = Promise.withResolvers<MainOutcome>();
   /** Called when a peer joins or leaves, with the new count of live peers (this one included). */
   onSize: (size: number) => void = () => {};
   /** Called with the counts of main's tasks as main's thread tells them (origin only). */
   onProgress: (progress: Progress) => void = () => {};
+  /**
+   * Called with each telemetry frame for the dashboard, unread (origin only, once
+   * {@link Peer.observe} was called): the other peers', and this peer's own.
+   */
+  onTelemetry: (from: string, frame: Record<string, unknown>) => void = () => {};
   /** Called when the grid tells this peer to stop, or it cannot go on. */
   onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
 
@@ -205,6 +215,15 @@ export class Peer {
     if (!this.#stopped) this.#main?.postMessage({ t: "started", n: peers } satisfies ToWorker);
   }
 
+  /**
+   * A dashboard opened on this peer, the origin: ask every peer for telemetry every `every` ms
+   * (at least 500), and tell its own; frames come to {@link Peer.onTelemetry}.
+   */
+  observe(every: number): void {
+    this.#handle({ type: "observe", every });
+    this.#observed(Math.max(TELEMETRY_MIN_MS, every));
+  }
+
   /** Tell every peer the job is over. */
   broadcastStop(): void {
     this.#handle({ type: "stop" });
@@ -214,6 +233,7 @@ export class Peer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#feedTimer);
     for (const t of this.#timers.values()) {
       clearTimeout(t as ReturnType<typeof setTimeout>);
       clearImmediate(t as ReturnType<typeof setImmediate>);
@@ -276,7 +296,31 @@ export class Peer {
       case "log":
         log[a.level](a.text);
         break;
+      case "observe":
+        this.#observed(a.every);
+        break;
+      case "telemetry":
+        this.onTelemetry(a.from, a.frame);
+        break;
     }
+  }
+
+  /**
+   * The origin watches: from now on this peer's threads record the task tree, and a frame
+   * goes to the origin every `every` ms (the origin's own goes to `onTelemetry`).
+   */
+  #observed(every: number): void {
+    if (this.#feed !== undefined || this.#stopped) return;
+    const feed = this.#feed = new TelemetryFeed();
+    this.#worker.postMessage({ t: "watch" } satisfies ToWorker);
+    this.#main?.postMessage({ t: "watch" } satisfies ToWorker);
+    const tell = () => {
+      const frame = feed.frame(this.#state.stats, this.#state.load);
+      if (this.#options.origin) this.onTelemetry(this.id, frame);
+      else this.#handle({ type: "report", frame });
+    };
+    tell();
+    this.#feedTimer = setInterval(tell, every);
   }
 
   #setTimer(name: TimerName, after: number): void {
@@ -430,6 +474,9 @@ export class Peer {
       }
       case "progress":
         this.onProgress(m);
+        break;
+      case "tree":
+        this.#feed?.tree(m);
         break;
       case "mainDone":
         this.mainDone.resolve({ ok: m.ok === 1, payload: m.payload });

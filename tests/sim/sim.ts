@@ -485,6 +485,8 @@ class Sim {
         break;
       case "size":
       case "log":
+      case "observe":
+      case "telemetry":
         break;
     }
   }

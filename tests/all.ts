@@ -153,9 +153,9 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 422);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 460);
 if (!only || only === "deno") {
-  await bunTest("integration, Deno peers", ["tests/integration"], 73, {
+  await bunTest("integration, Deno peers", ["tests/integration"], 78, {
     SCOOP_TEST_RUNTIME: "deno",
   });
 }

@@ -28,7 +28,7 @@ main { padding: 16px 22px; display: grid; gap: 16px; }
 .tile { padding: 10px 14px; }
 .tile span { display: block; color: var(--dim); font-size: 12px; text-transform: uppercase; }
 .tile b { font-size: 24px; font-variant-numeric: tabular-nums; }
-.tile small { color: var(--dim); }
+.tile small { display: block; color: var(--dim); }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 figure { padding: 8px 12px; }
 figcaption, h2 { font-weight: 600; font-size: 13px; color: var(--dim); margin: 0 0 4px; }

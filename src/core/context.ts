@@ -28,6 +28,9 @@ export interface PeerStats {
   /** Tasks handed to the executor, and given to thieves. */
   tasksRun: number;
   tasksGiven: number;
+  /** Tasks the executor finished (not revoked), and how many of those threw. */
+  finished: number;
+  failed: number;
   /** Results passed on toward their owner for another peer, and results held for a route. */
   relayed: number;
   held: number;
@@ -54,6 +57,8 @@ export class Core {
     stolenTasks: 0,
     tasksRun: 0,
     tasksGiven: 0,
+    finished: 0,
+    failed: 0,
     relayed: 0,
     held: 0,
     requeued: 0,

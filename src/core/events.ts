@@ -48,7 +48,14 @@ export type Event =
   /** The job is over (origin): tell the grid, then leave. */
   | { type: "stop" }
   /** This peer leaves the grid on purpose, while the job goes on: tell the links, then leave. */
-  | { type: "bye" };
+  | { type: "bye" }
+  /**
+   * The origin's dashboard opened: ask every peer, linked now or later, for telemetry every
+   * `every` ms (see `TELEMETRY_MIN_MS`).
+   */
+  | { type: "observe"; every: number }
+  /** This peer's telemetry frame, for the origin (sent if linked to it, else dropped). */
+  | { type: "report"; frame: Record<string, unknown> };
 
 /**
  * A change in the grid's membership as one peer sees it: a peer it had not heard of (linked,
@@ -81,7 +88,11 @@ export type Action =
   /** A peer joined, left or was lost (see {@link MemberChange}). */
   | { type: "member"; change: MemberChange }
   /** A line for the log. */
-  | { type: "log"; level: "debug" | "info" | "warn" | "error"; text: string };
+  | { type: "log"; level: "debug" | "info" | "warn" | "error"; text: string }
+  /** The origin asks for telemetry every `every` ms: report it (`report` events) from now on. */
+  | { type: "observe"; every: number }
+  /** A peer's telemetry frame arrived (origin), unread (see the `telemetry` message). */
+  | { type: "telemetry"; from: PeerId; frame: Record<string, unknown> };
 
 /**
  * What the state machine may read of its executor while it runs: the shared-memory cells of

@@ -177,6 +177,11 @@ export class Links {
     return this.#known.size + 1;
   }
 
+  /** The origin's id, once heard of (this peer's own on the origin). */
+  get originId(): PeerId | undefined {
+    return this.#originId;
+  }
+
   /** Peers linked now (do not change the array: it is kept until links change). */
   get links(): readonly PeerId[] {
     return this.#linkIds ??= [...this.#linked.keys()];

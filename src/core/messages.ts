@@ -88,7 +88,15 @@ export type CoreMessage =
   /** The sender leaves the grid on purpose (the job goes on): it is gone, not lost. */
   | { t: "bye" }
   /** The origin's heartbeat, passed on by every peer: beat `n` of the job, one every `every` ms. */
-  | { t: "beat"; n: number; every?: number };
+  | { t: "beat"; n: number; every?: number }
+  // ---- the dashboard (sent only while one is open) ----
+  /** The origin's dashboard is open: send it telemetry every `every` ms (never more often). */
+  | { t: "observe"; every: number }
+  /**
+   * A peer's telemetry for the origin's dashboard. The state machine passes the frame on
+   * unread; the dashboard checks it (`dashboard/frame.ts`) and refuses a malformed one.
+   */
+  | { t: "telemetry"; frame: Record<string, unknown> };
 
 /** Message types whose delivery sessions guarantee (see the module doc). */
 export const RELIABLE: Readonly<Record<CoreMessage["t"], boolean>> = {
@@ -113,6 +121,8 @@ export const RELIABLE: Readonly<Record<CoreMessage["t"], boolean>> = {
   lost: false,
   bye: false,
   beat: false,
+  observe: false,
+  telemetry: false,
 };
 
 const MAX_NAME = 1024;
@@ -288,6 +298,14 @@ export function validateMessage(raw: unknown): CoreMessage {
       m.peers = list(m.peers, "peers.peers", MAX_GOSSIP).map((p) => peerAddrs(p, "peers entry"));
       if (typeof m.reply !== "boolean") fail("peers.reply must be a boolean");
       if (m.origin !== undefined) str(m.origin, "peers.origin");
+      break;
+    case "observe":
+      uint(m.every, "observe.every");
+      break;
+    case "telemetry":
+      if (typeof m.frame !== "object" || m.frame === null || Array.isArray(m.frame)) {
+        fail("telemetry.frame must be an object");
+      }
       break;
     case "probe":
     case "vouch":

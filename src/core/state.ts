@@ -30,6 +30,7 @@ import type { Action, CoreConfig, Event, ExecutorBatch, ExecutorView } from "./e
 import { Links } from "./links.ts";
 import type { CoreMessage, PeerId } from "./messages.ts";
 import { Routes } from "./routes.ts";
+import { Dashboard } from "./dashboard.ts";
 
 export type { PeerStats } from "./context.ts";
 
@@ -58,6 +59,7 @@ export class PeerState {
   readonly #links: Links;
   readonly #routes: Routes;
   readonly #consts: Constants;
+  readonly #dashboard: Dashboard;
 
   #table = new ResultTable();
   /** Queued tasks; an owned one is live while the table says it is QUEUED here. */
@@ -89,6 +91,7 @@ export class PeerState {
     this.#links = new Links(this.#c);
     this.#routes = new Routes(this.#c, this.#links);
     this.#consts = new Constants(this.#c, this.#links);
+    this.#dashboard = new Dashboard(this.#c, this.#links);
     this.#links.attach({
       linked: (id, load) => {
         this.#loads.set(id, load);
@@ -96,6 +99,7 @@ export class PeerState {
         this.#noteLoad();
         this.#consts.linked(id);
         this.#routes.linked(id);
+        this.#dashboard.linked(id);
       },
       unlinked: (id) => {
         this.#loads.delete(id);
@@ -256,6 +260,12 @@ export class PeerState {
         for (const id of this.#links.links) this.#links.send(id, { t: "bye" });
         c.leave(true);
         break;
+      case "observe":
+        this.#dashboard.open(event.every);
+        break;
+      case "report":
+        this.#dashboard.report(event.frame);
+        break;
     }
     // What this event routed leaves at the end of the turn, with what the turn's other events
     // routed: the results a frame brought go on in one message per peer, not one each.
@@ -305,6 +315,12 @@ export class PeerState {
       case "stop":
         for (const id of this.#links.links) if (id !== from) this.#links.send(id, { t: "stop" });
         this.#c.leave(true);
+        break;
+      case "observe":
+        this.#dashboard.asked(from, m.every);
+        break;
+      case "telemetry":
+        this.#dashboard.received(from, m.frame);
         break;
       default:
         this.#links.onMessage(from, m);
@@ -399,6 +415,8 @@ export class PeerState {
       if (task === undefined) continue;
       const { block, i } = task;
       const seq = block.seqs[i];
+      this.#c.stats.finished++;
+      if (done.oks[k] === 0) this.#c.stats.failed++;
       if (block.owner === this.id) {
         // The executor settled its own future; one of main's goes on to main's thread.
         if (this.#settleOwned(seq) !== NONE && isMainSeq(seq)) {

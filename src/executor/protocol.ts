@@ -12,6 +12,7 @@
  * @module
  */
 import type { ProgressMessage } from "./progress.ts";
+import type { TreeMessage } from "./tree.ts";
 import type { Level } from "../log.ts";
 import type { ResultBatch } from "../results/batch.ts";
 import type { TaskBlock } from "../scheduler/block.ts";
@@ -52,12 +53,15 @@ export type ToWorker =
   | { t: "resolve"; r: ResultBatch | null; started: number[] }
   | { t: "const"; name: string; value: Uint8Array }
   | { t: "constDone"; id: number; error?: string }
-  | { t: "size"; n: number };
+  | { t: "size"; n: number }
+  /** The origin's dashboard watches: record the task tree (see `tree.ts`). */
+  | { t: "watch" };
 
 /** Worker → mesh thread. */
 export type FromWorker =
   | { t: "ready"; hasMain: boolean }
   | ProgressMessage
+  | TreeMessage
   | { t: "failed"; message: string }
   | {
     t: "batch";

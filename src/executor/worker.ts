@@ -40,6 +40,7 @@ import {
 } from "../scheduler/block.ts";
 import { SeqMap } from "./seq-map.ts";
 import { ProgressCounter } from "./progress.ts";
+import { TreeRecorder } from "./tree.ts";
 import { UnknownTaskError } from "../errors.ts";
 
 declare const self: {
@@ -59,6 +60,8 @@ let closed = false;
 let mainThread = false;
 /** Counts of main's tasks, on main's thread (see `progress.ts`). */
 let mainCounts: ProgressCounter | undefined;
+/** The task tree, recorded only while the origin's dashboard watches (see `tree.ts`). */
+let tree: TreeRecorder | undefined;
 let lastSeq = 0;
 /** Futures of the tasks submitted here that are not done, by id. */
 const pending = new SeqMap<Future<unknown>>();
@@ -84,6 +87,8 @@ interface Slot {
   wrappers?: Map<unknown, (f: Future<unknown>) => void>;
   /** The task's name (unset for `main`), for messages. */
   task?: string;
+  /** The task as `owner:seq`, set only while the tree is recorded (see `tree.ts`). */
+  node?: string;
 }
 const slots = new AsyncLocalStorage<Slot>();
 /** Tasks may start while fewer than this many run without being blocked on futures. */
@@ -263,6 +268,7 @@ const backend: Backend = {
     const future = new Future<Awaited<T>>(seq, onCancel as (f: Future<Awaited<T>>) => void);
     pending.set(seq, future as Future<unknown>);
     mainCounts?.submitted();
+    if (tree !== undefined) tree.submitted(slots.getStore()?.node ?? "", seq, name);
     // Large arguments, encoded into shared memory, leave in blocks of their own: joined with
     // others they would be copied.
     const large = isShared(bytes);
@@ -359,6 +365,10 @@ function start(block: TaskBlock, i: number, idx: number): void {
   }
   let value: unknown;
   const slot: Slot = { waits: 0, done: false, held: 0, since: performance.now(), task: name };
+  if (tree !== undefined) {
+    slot.node = `${block.owner}:${seq}`;
+    tree.started(slot.node);
+  }
   active++;
   progress();
   try {
@@ -604,6 +614,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       break;
     case "started":
       setStarted(m.n);
+      break;
+    case "watch":
+      tree ??= new TreeRecorder(post);
       break;
     case "init":
       init(m).catch((err) => log.error("executor start-up failed:", err));

@@ -67,12 +67,20 @@ Options:
       --progress        a progress bar of main's tasks on stderr even when it is not a
                         terminal (in one, it is on unless -q)
       --log FILE        append the log lines of every peer started here to FILE (not stderr)
+      --dashboard [[HOST:]PORT]
+                        serve a live dashboard of the job (peers, load, tasks/s, steals,
+                        failures, the task tree) on 127.0.0.1 (or HOST), on PORT or a free
+                        port; its URL is printed on stderr
+      --dashboard-linger S
+                        keep the dashboard up S seconds after the job (default: until Ctrl-C
+                        when stdout is a terminal, else 0)
   -h, --help            this help
       --version         print the version
 
 Examples:
   bun cli.ts -n 4 examples/pi.ts 2000000
   deno run -A cli.ts -n 8 app.ts
+  bun cli.ts --dashboard -n 4 app.ts             # prints: scoop: dashboard at http://…
   bun cli.ts --hostfile hosts.txt app.ts        # hosts.txt: "node1 4" / "node2 4"
   sbatch -N 3 -n 12 --wrap "bun cli.ts app.ts"   # SLURM: hosts and counts from the job
   SCOOP_SECRET=s3cret bun cli.ts --join --once   # on a LAN: found over mDNS, code fetched
@@ -101,6 +109,8 @@ const OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   progress: { type: "boolean" },
   log: { type: "string" },
+  dashboard: { type: "string" },
+  "dashboard-linger": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -120,6 +130,8 @@ function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: s
       long === name || ("short" in o && o.short === name)
     )?.[1];
     const inline = a.includes("=") || (!a.startsWith("--") && a.length > 2);
+    // `--dashboard` takes a value only when one follows (see `withDashboardValue`).
+    if (a === "--dashboard" && !isAddressWord(argv[i + 1])) continue;
     if (spec?.type === "string" && !inline) i++;
   }
   return [argv];
@@ -128,6 +140,21 @@ function splitAtEntry(argv: string[]): [ours: string[], entry?: string, rest?: s
 /** A word after `--hosts` that is a host, not an option or the entry file (`app.ts`, `app.js`). */
 function isHostWord(word: string): boolean {
   return !word.startsWith("-") && !/\.[cm]?[jt]sx?$/.test(word);
+}
+
+/** A word after `--dashboard` that is its value: a port, or `host:port`. */
+function isAddressWord(word: string | undefined): boolean {
+  return word !== undefined && /^(\S+:)?\d+$/.test(word);
+}
+
+/** `--dashboard` as parseArgs takes it: with its value glued on, empty when none follows. */
+function withDashboardValue(ours: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    if (ours[i] !== "--dashboard") out.push(ours[i]);
+    else out.push(`--dashboard=${isAddressWord(ours[i + 1]) ? ours[++i] : ""}`);
+  }
+  return out;
 }
 
 /** `--hosts h1 h2` as parseArgs takes it: `--hosts=h1 --hosts=h2`. */
@@ -143,7 +170,7 @@ function gluedHosts(ours: string[]): string[] {
 
 function parse(argv: string[]) {
   const [split, entry, rest] = splitAtEntry(argv);
-  const ours = gluedHosts(split);
+  const ours = withDashboardValue(gluedHosts(split));
   // `-n -3` is a bad count, not a missing one: glue the value on so that it is checked as such.
   for (let i = 0; i < ours.length - 1; i++) {
     if ((ours[i] === "-n" || ours[i] === "--workers") && ours[i + 1].startsWith("-")) {
@@ -195,6 +222,29 @@ export function byteSize(text: string, option = "--max-frame"): number {
     );
   }
   return n;
+}
+
+/** `--dashboard`'s value: `""` (a free port), `PORT` or `HOST:PORT`. */
+export function dashboardAddress(text: string): { host?: string; port: number } {
+  const m = /^(?:(.+):)?(\d{0,5})$/.exec(text);
+  const port = Number(m?.[2] || 0);
+  if (m === null || port > 65535 || (m[1] !== undefined && m[2] === "")) {
+    throw new UsageError(
+      `--dashboard must be a port from 0 to 65535 (0 or none: a free one) or HOST:PORT, got "${text}"`,
+    );
+  }
+  const host = m[1]?.replace(/^\[(.*)\]$/, "$1");
+  return host === undefined ? { port } : { host, port };
+}
+
+/** `--dashboard-linger`'s value: seconds, or undefined (until Ctrl-C) by default in a terminal. */
+function lingerSeconds(text: string | undefined): number | undefined {
+  if (text === undefined) return process.stdout.isTTY ? undefined : 0;
+  const s = Number(text);
+  if (text.trim() === "" || !Number.isFinite(s) || s < 0) {
+    throw new UsageError(`--dashboard-linger must be a number of seconds >= 0, got "${text}"`);
+  }
+  return s;
 }
 
 const log = logger("cli");
@@ -301,7 +351,15 @@ async function main(argv: string[]): Promise<number> {
   // Through the environment: to this process's threads and the peers it starts.
   if (values["no-source"]) process.env[NO_SOURCE_ENV] = "1";
   if (values.once && !values.join) throw new UsageError("--once goes with --join");
+  if (values["dashboard-linger"] !== undefined && values.dashboard === undefined) {
+    throw new UsageError("--dashboard-linger goes with --dashboard");
+  }
+  const dashboard = values.dashboard === undefined ? undefined : dashboardAddress(values.dashboard);
+  const linger = dashboard === undefined ? 0 : lingerSeconds(values["dashboard-linger"]);
   if (values.join) {
+    if (dashboard !== undefined) {
+      throw new UsageError("--dashboard does not go with --join: the origin serves it");
+    }
     if ([values.hosts, values.hostfile, values.path, values.ssh].some((v) => v !== undefined)) {
       throw new UsageError("--hosts, --hostfile, --path and --ssh do not go with --join");
     }
@@ -371,8 +429,10 @@ async function main(argv: string[]): Promise<number> {
     limits,
     // In a terminal unless -q; --progress forces it (into a file, a line every 2 s).
     progress: !values.quiet && (values.progress === true || process.stderr.isTTY === true),
+    dashboard,
   });
   report(outcome);
+  await outcome.dashboard?.linger(linger);
   return outcome.code;
 }
 

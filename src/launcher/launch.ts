@@ -33,6 +33,8 @@ import { freshKey, toHex } from "./secret.ts";
 import { keyLine, type RemoteOptions, startRemotePeers } from "./remote.ts";
 import { describeExit, exitStatus } from "./exit.ts";
 import { MemberNotices } from "./notices.ts";
+import { outcomeLine } from "./report.ts";
+import type { Dashboard, ServeOptions } from "../dashboard/mod.ts";
 
 export { describeExit, exitStatus } from "./exit.ts";
 
@@ -72,6 +74,11 @@ export interface LaunchOptions {
   /** Caps on inbound connections still in their handshake, on every peer started here. */
   limits?: ConnectionLimits;
   /**
+   * Serve the job's live dashboard there (see `dashboard/mod.ts`); the outcome holds it, open,
+   * for the caller to close (or linger first).
+   */
+  dashboard?: ServeOptions;
+  /**
    * Peers on other hosts, started over ssh or srun once the origin is up. Without a given key,
    * the job's fresh key goes to them on standard input.
    */
@@ -86,6 +93,8 @@ export interface LaunchOutcome {
   value?: unknown;
   /** `main`'s error (or a start-up failure) when it did not. */
   error?: unknown;
+  /** The job's dashboard, still open, when one was asked for. */
+  dashboard?: Dashboard;
 }
 
 const CHILD_SCRIPT = new URL("./child.ts", import.meta.url).pathname;
@@ -113,6 +122,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     throw new UsageError(`-n must be a positive integer, got ${workers}`);
   }
   const entry = loadEntry(options.entry);
+  // Before any peer starts: a port in use is a usage error, and nothing is left to stop.
+  const dashboard = options.dashboard && await openDashboard(options.entry, options.dashboard);
   const remote = options.remote?.hosts.length ? options.remote : undefined;
   // A fresh key for other hosts travels as text, on their peers' standard input.
   const key = options.key ??
@@ -205,6 +216,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   });
   // Joiners waiting on the LAN ask for the code as soon as they find this peer.
   if (discovery !== undefined) code().catch(() => {}); // a failure is told to who asks
+  if (dashboard !== undefined) {
+    peer.onTelemetry = (from, frame) => dashboard.telemetry(from, frame);
+    peer.observe(dashboard.every);
+  }
   // The origin cannot go on without its executor or main's thread: the job fails.
   peer.onStop = (reason) => {
     if (!reason.ok) early.reject(new GridError(`Cannot run the grid: ${reason.error?.message}`));
@@ -329,8 +344,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     if (options.progress) {
       const { ProgressBar } = await import("./progress.ts");
       bar = new ProgressBar(process.stderr);
-      peer.onProgress = (p) => bar!.update(p);
     }
+    peer.onProgress = (p) => {
+      bar?.update(p);
+      dashboard?.progress(p);
+    };
+    dashboard?.started(peer.id);
     peer.startMain(options.args ?? [], expected);
     const done = await Promise.race([peer.mainDone.promise, early.promise]);
     outcome = done.ok
@@ -341,6 +360,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   }
   bar?.stop();
   clearTimeout(timer);
+  dashboard?.finished(outcome.code === 0, outcomeLine(outcome));
 
   ending = true;
   peer.broadcastStop();
@@ -360,5 +380,13 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   await peer.stop();
-  return outcome;
+  return dashboard === undefined ? outcome : { ...outcome, dashboard };
+}
+
+/** Open the job's dashboard and say where, in one line. */
+async function openDashboard(entry: string, options: ServeOptions): Promise<Dashboard> {
+  const { Dashboard } = await import("../dashboard/mod.ts");
+  const dashboard = await Dashboard.open(entry, options);
+  process.stderr.write(`scoop: dashboard at ${dashboard.url}\n`);
+  return dashboard;
 }

@@ -25,6 +25,21 @@ export function describeFailure(outcome: LaunchOutcome): string {
   return `scoop: main failed: threw ${typeof err === "string" ? JSON.stringify(err) : String(err)}`;
 }
 
+/** How a run ended, in one line (for the dashboard): `main` returned (what), or failed (why). */
+export function outcomeLine(outcome: LaunchOutcome): string {
+  if (outcome.code !== 0 || outcome.error !== undefined) {
+    return describeFailure(outcome).split("\n")[0].replace(/^scoop: (error: )?/, "");
+  }
+  if (outcome.value === undefined) return "main returned";
+  let text: string;
+  try {
+    text = JSON.stringify(outcome.value) ?? String(outcome.value);
+  } catch {
+    text = String(outcome.value);
+  }
+  return `main returned ${text.length > 120 ? `${text.slice(0, 119)}…` : text}`;
+}
+
 /** Print {@link describeFailure} to stderr, if anything failed. */
 export function report(outcome: LaunchOutcome): void {
   const text = describeFailure(outcome);

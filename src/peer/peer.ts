@@ -28,6 +28,8 @@ import type { Action, Event, ExecutorView, MemberChange, TimerName } from "../co
 import { describeMember, describeRefusal, NOISE_FAILED, type Whereabouts } from "./members.ts";
 import { validateMessage } from "../core/messages.ts";
 import { PeerState } from "../core/state.ts";
+import { TELEMETRY_MIN_MS } from "../core/dashboard.ts";
+import { TelemetryFeed } from "./telemetry.ts";
 
 const log = logger("peer");
 /** A refusal of the same peer (or address) for the same reason is told of once in this long. */
@@ -81,12 +83,20 @@ export class Peer {
   /** Chunks received from each linked peer at the last tick (see `#reportHeard`). */
   #chunks = new Map<string, number>();
   #stopped = false;
+  /** What this peer tells the origin's dashboard, once it asks (see `#observed`). */
+  #feed?: TelemetryFeed;
+  #feedTimer?: ReturnType<typeof setInterval>;
   /** Settles when `main` settles (origin only). */
   readonly mainDone = Promise.withResolvers<MainOutcome>();
   /** Called when a peer joins or leaves, with the new count of live peers (this one included). */
   onSize: (size: number) => void = () => {};
   /** Called with the counts of main's tasks as main's thread tells them (origin only). */
   onProgress: (progress: Progress) => void = () => {};
+  /**
+   * Called with each telemetry frame for the dashboard, unread (origin only, once
+   * {@link Peer.observe} was called): the other peers', and this peer's own.
+   */
+  onTelemetry: (from: string, frame: Record<string, unknown>) => void = () => {};
   /** Called when the grid tells this peer to stop, or it cannot go on. */
   onStop: (reason: { ok: boolean; error?: Error }) => void = () => {};
   /** Called when a peer joins, leaves or is lost, as this peer sees it (it logs each, info). */
@@ -236,6 +246,15 @@ export class Peer {
     this.#handle({ type: "bye" });
   }
 
+  /**
+   * A dashboard opened on this peer, the origin: ask every peer for telemetry every `every` ms
+   * (at least 500), and tell its own; frames come to {@link Peer.onTelemetry}.
+   */
+  observe(every: number): void {
+    this.#handle({ type: "observe", every });
+    this.#observed(Math.max(TELEMETRY_MIN_MS, every));
+  }
+
   /** Tell every peer the job is over. */
   broadcastStop(): void {
     this.#handle({ type: "stop" });
@@ -245,6 +264,7 @@ export class Peer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#feedTimer);
     for (const t of this.#timers.values()) {
       clearTimeout(t as ReturnType<typeof setTimeout>);
       clearImmediate(t as ReturnType<typeof setImmediate>);
@@ -311,7 +331,31 @@ export class Peer {
       case "log":
         log[a.level](a.text);
         break;
+      case "observe":
+        this.#observed(a.every);
+        break;
+      case "telemetry":
+        this.onTelemetry(a.from, a.frame);
+        break;
     }
+  }
+
+  /**
+   * The origin watches: from now on this peer's threads record the task tree, and a frame
+   * goes to the origin every `every` ms (the origin's own goes to `onTelemetry`).
+   */
+  #observed(every: number): void {
+    if (this.#feed !== undefined || this.#stopped) return;
+    const feed = this.#feed = new TelemetryFeed();
+    this.#worker.postMessage({ t: "watch" } satisfies ToWorker);
+    this.#main?.postMessage({ t: "watch" } satisfies ToWorker);
+    const tell = () => {
+      const frame = feed.frame(this.#state.stats, this.#state.load);
+      if (this.#options.origin) this.onTelemetry(this.id, frame);
+      else this.#handle({ type: "report", frame });
+    };
+    tell();
+    this.#feedTimer = setInterval(tell, every);
   }
 
   #setTimer(name: TimerName, after: number): void {
@@ -466,6 +510,9 @@ export class Peer {
       }
       case "progress":
         this.onProgress(m);
+        break;
+      case "tree":
+        this.#feed?.tree(m);
         break;
       case "mainDone":
         this.mainDone.resolve({ ok: m.ok === 1, payload: m.payload });

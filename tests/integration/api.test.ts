@@ -163,7 +163,7 @@ describe("API on a 3-peer grid", () => {
           /^TypeError: .*"scoop:x": the prefix "scoop:" is reserved/,
         ),
       });
-      expect(out.squaresRanBy.every((who: string) => who.startsWith(RUNTIME))).toBe(true);
+      expect((out.squaresRanBy as string[]).every((who) => who.startsWith(RUNTIME))).toBe(true);
     },
     TIMEOUT,
   );

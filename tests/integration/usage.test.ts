@@ -36,6 +36,21 @@ describe("usage errors: one line each, exit 2", () => {
     ["-n fractional", ["-n", "1.5", USAGE], /positive integer, got "1.5"/],
     ["bad runtime", ["--runtime", "node", USAGE], /--runtime must be bun or deno, got "node"/],
     ["entry without main", ["-n", "2", NO_MAIN], /helper-tasks\.ts.*main/],
+    [
+      "dashboard port out of range",
+      ["--dashboard", "70000", USAGE],
+      /--dashboard must be a port from 0 to 65535 \(0 or none: a free one\) or HOST:PORT, got "70000"/,
+    ],
+    [
+      "dashboard linger without a dashboard",
+      ["--dashboard-linger", "5", USAGE],
+      /--dashboard-linger goes with --dashboard/,
+    ],
+    [
+      "dashboard linger not a number",
+      ["--dashboard", "--dashboard-linger", "soon", USAGE],
+      /--dashboard-linger must be a number of seconds >= 0, got "soon"/,
+    ],
   ];
   for (const [name, args, message] of cases) {
     test(name, async () => {

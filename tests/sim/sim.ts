@@ -486,6 +486,8 @@ class Sim {
       case "size":
       case "member":
       case "log":
+      case "observe":
+      case "telemetry":
         break;
     }
   }

@@ -24,9 +24,33 @@
 // msgpackr's plain entry (what "msgpackr/pack" resolves to), not its Node one, which also loads
 // its stream classes and the optional native string extractor: 11 ms to import on Bun instead
 // of 36, and 15 instead of 68 on Deno, in every thread of every peer (bench/RESULTS.md).
-import { addExtension, Packr } from "msgpackr/pack";
+import process from "node:process";
 import { ProtocolError } from "../errors.ts";
 import { fromRef, type FunctionRef, refOf, type TaskFn, unsendable } from "../executor/registry.ts";
+
+type Msgpackr = typeof import("msgpackr/pack");
+
+/**
+ * msgpackr's plain entry (`index.js`, what "msgpackr/pack" resolves to), found by Node's
+ * resolution from this file and loaded synchronously: so it loads wherever a `node_modules`
+ * holds it, even where the runtime resolves no package name (Deno running an app outside any
+ * project, with no config beside it, that imports a clone's `mod.ts` by path). Else (no
+ * `node_modules`: a JSR install), by its package name.
+ */
+function requireMsgpackr(): Msgpackr | undefined {
+  try {
+    const builtin = (process as unknown as { getBuiltinModule(id: string): unknown })
+      .getBuiltinModule;
+    const { createRequire } = builtin("node:module") as typeof import("node:module");
+    const nodeRequire = createRequire(import.meta.url);
+    const main = nodeRequire.resolve("msgpackr"); // …/msgpackr/dist/node.cjs
+    return nodeRequire(main.replace(/[\\/]dist[\\/][^\\/]*$/, "/index.js")) as Msgpackr;
+  } catch {
+    return undefined;
+  }
+}
+
+const { addExtension, Packr } = requireMsgpackr() ?? await import("msgpackr/pack");
 
 /** Extension type codes private to this codec (msgpackr reserves 0x69–0x7f and a few more). */
 const EXT_ERROR = 0x40;

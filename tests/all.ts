@@ -158,7 +158,7 @@ function chaos(runtime: "bun" | "deno"): void {
 }
 
 const only = process.argv[2];
-if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 493);
+if (!only || only === "bun") await bunTest("bun test (unit + integration, Bun peers)", [], 501);
 if (!only || only === "deno") {
   await bunTest("integration, Deno peers", ["tests/integration"], 87, {
     SCOOP_TEST_RUNTIME: "deno",

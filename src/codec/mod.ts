@@ -220,7 +220,9 @@ function packLarge(value: unknown, binaryBytes: number): Uint8Array {
  */
 function walk(root: unknown, what: string): Walk {
   let result = Walk.Plain;
-  walkedBytes = 0;
+  // Counted here and stored at the end: naming a function may encode its source (a walk of
+  // its own) in the middle of this one.
+  let bytes = 0;
   const seen = new Set<object>();
   const path: (string | number)[] = [];
   const fail = (reason: string): never => {
@@ -270,10 +272,10 @@ function walk(root: unknown, what: string): Walk {
         path.pop();
       }
     } else if (obj instanceof TypedArray || obj instanceof DataView) {
-      walkedBytes += (obj as ArrayBufferView).byteLength;
+      bytes += (obj as ArrayBufferView).byteLength;
       return;
     } else if (obj instanceof ArrayBuffer) {
-      walkedBytes += obj.byteLength;
+      bytes += obj.byteLength;
       return;
     } else if (obj instanceof Date || obj instanceof RegExp) {
       return;
@@ -311,6 +313,7 @@ function walk(root: unknown, what: string): Walk {
     }
   };
   visit(root);
+  walkedBytes = bytes;
   return result;
 }
 

@@ -45,6 +45,14 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Us
   }
 }
 
+/** Names of this host's loopback interface, as a bind address or a `Host` header's name. */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** The name in a `Host` header (`127.0.0.1:8080` → `127.0.0.1`, `[::1]:80` → `[::1]`). */
+function hostOf(header: string | undefined): string {
+  return (header ?? "").replace(/:\d*$/, "").toLowerCase();
+}
+
 /**
  * Serve `model` on `host:port`.
  * @throws {UsageError} the port cannot be listened on (in use, not allowed): one line saying
@@ -56,9 +64,22 @@ export async function serveDashboard(
 ): Promise<DashboardServer> {
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 0;
+  const loopback = LOOPBACK.has(host);
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
     const headers = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      res.writeHead(400, headers).end();
+      return;
+    }
+    // Served on loopback, it answers only to a loopback name: a web page whose name was made
+    // to point here (DNS rebinding) does not get to read the job.
+    if (loopback && !LOOPBACK.has(hostOf(req.headers.host))) {
+      res.writeHead(403, { ...headers, "content-type": "text/plain" }).end("forbidden host\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { ...headers, allow: "GET" }).end();
     } else if (url.pathname === "/") {

@@ -16,6 +16,7 @@ export interface ContextHooks {
 
 interface Waiter {
   resolve(value: unknown): void;
+  reject(error: Error): void;
 }
 
 interface Context {
@@ -27,6 +28,8 @@ interface Context {
   /** Calls of `waitForPeers` that wait for a size. */
   sizeWaiters: Set<{ n: number; resolve(): void; started?: boolean }>;
   consts: Map<string, unknown>;
+  /** Constants that arrived but cannot be read on this peer, with why. */
+  constErrors?: Map<string, Error>;
   waiters: Map<string, Set<Waiter>>;
   hooks?: ContextHooks;
   /** `main` as passed to run() inside a peer, for entries that do not export it. */
@@ -124,7 +127,7 @@ function badTimeout(action: string, timeout: number | undefined): RangeError | u
  */
 function waitUntil<T>(
   options: { timeout?: number; signal?: AbortSignal },
-  register: (settle: (value: T) => void) => () => void,
+  register: (settle: (value: T) => void, fail: (error: Error) => void) => () => void,
   timedOut: () => Error,
 ): Promise<T> {
   const { timeout, signal } = options;
@@ -139,6 +142,9 @@ function waitUntil<T>(
     const unregister = register((value) => {
       end();
       resolve(value);
+    }, (error) => {
+      end();
+      reject(error);
     });
     const onAbort = () => {
       end();
@@ -152,6 +158,18 @@ function waitUntil<T>(
       }, timeout);
     }
   });
+}
+
+/**
+ * @internal A constant arrived that this peer cannot read (a function value it cannot resolve,
+ * say): whoever waits for it, or asks later, gets `error` rather than waiting on.
+ */
+export function constFailed(name: string, error: Error): void {
+  if (context.consts.has(name)) return;
+  (context.constErrors ??= new Map()).set(name, error);
+  const waiters = context.waiters.get(name);
+  context.waiters.delete(name);
+  for (const w of waiters ?? []) w.reject(error);
 }
 
 /** @internal A constant arrived from the grid (or was set here). Later copies are ignored. */
@@ -207,14 +225,16 @@ export function getConst<T = unknown>(
     );
   }
   if (context.consts.has(name)) return Promise.resolve(context.consts.get(name) as T);
+  const failed = context.constErrors?.get(name);
+  if (failed !== undefined) return Promise.reject(failed);
   const bad = badTimeout("Cannot get constant", options.timeout);
   if (bad !== undefined) return Promise.reject(bad);
   return waitUntil<T>(
     options,
-    (settle) => {
+    (settle, fail) => {
       const set = context.waiters.get(name) ?? new Set();
       context.waiters.set(name, set);
-      const waiter: Waiter = { resolve: (value) => settle(value as T) };
+      const waiter: Waiter = { resolve: (value) => settle(value as T), reject: fail };
       set.add(waiter);
       return () => {
         set.delete(waiter);

@@ -41,6 +41,8 @@ interface Sources {
   /** Compiled sources, by name. */
   compiled: Map<string, TaskFn>;
   verdicts: WeakMap<TaskFn, Verdict>;
+  /** The same, by text. */
+  byText: Map<string, Verdict>;
 }
 
 const KEY = Symbol.for("scoop.sources");
@@ -49,6 +51,7 @@ const sources: Sources = ((globalThis as { [KEY]?: Sources })[KEY] ??= {
   texts: new Map(),
   compiled: new Map(),
   verdicts: new WeakMap(),
+  byText: new Map(),
 });
 
 /** The environment variable that says `--no-source` to every peer a launcher starts. */
@@ -114,16 +117,35 @@ export function sourceAt(name: string): TaskFn | undefined {
   }
   const text = sources.texts.get(name);
   if (text === undefined) return undefined;
-  // Indirect eval: global scope, nothing of this module in reach.
-  const fn = (0, eval)(`(${text}\n)`) as TaskFn;
+  // Indirect eval: global scope, nothing of this module in reach; strict, as the module it came
+  // from was.
+  const fn = (0, eval)(`"use strict";(${text}\n)`) as TaskFn;
   if (typeof fn !== "function") throw new TypeError(`the source named ${name} is not a function`);
   sources.compiled.set(name, fn);
   return fn;
 }
 
+let analyses = 0;
+
+/** @internal How many texts this thread has analysed (for tests). */
+export function analysisCount(): number {
+  return analyses;
+}
+
+/**
+ * What `fn` is, analysed once per function object and once per text: a closure made afresh for
+ * each submit (`xs.map((x) => submit((y) => y * 2, x))`) is read only the first time.
+ */
 function verdict(fn: TaskFn): Verdict {
   let v = sources.verdicts.get(fn);
-  if (v === undefined) sources.verdicts.set(fn, v = analyse(fn));
+  if (v !== undefined) return v;
+  const text = Function.prototype.toString.call(fn);
+  v = sources.byText.get(text);
+  if (v === undefined) {
+    sources.byText.set(text, v = analyse(text));
+    analyses++;
+  }
+  sources.verdicts.set(fn, v);
   return v;
 }
 
@@ -162,18 +184,42 @@ function load(): Parsers {
 
 const CAPTURE_FIX = "pass each as an argument instead: futures.map(partial((k, x) => …, k), xs)";
 
-function analyse(fn: TaskFn): Verdict {
-  const text = Function.prototype.toString.call(fn);
+/**
+ * The free names a source may use: the globals of ECMAScript and those Bun and Deno both have
+ * (and each one's own namespace, for code that tests `typeof Deno`). Not every global of the
+ * sender: a name like a Deno worker's `name`, or one inherited from `Object.prototype`, would
+ * be taken for the module variable it shadows. An import that shadows one of these (`import {
+ * setTimeout } from "node:timers/promises"`) cannot be told from the text: it runs the global.
+ */
+const GLOBALS = new Set(
+  ("globalThis Infinity NaN undefined isFinite isNaN parseFloat parseInt decodeURI " +
+    "decodeURIComponent encodeURI encodeURIComponent escape unescape AggregateError Array " +
+    "ArrayBuffer Atomics BigInt BigInt64Array BigUint64Array Boolean DataView Date Error " +
+    "EvalError FinalizationRegistry Float16Array Float32Array Float64Array Int8Array Int16Array " +
+    "Int32Array Intl Iterator JSON Map Math Number Object Promise Proxy RangeError ReferenceError " +
+    "Reflect RegExp Set SharedArrayBuffer String Symbol SyntaxError TypeError Uint8Array " +
+    "Uint8ClampedArray Uint16Array Uint32Array URIError WeakMap WeakRef WeakSet " +
+    "console performance crypto fetch setTimeout clearTimeout setInterval clearInterval " +
+    "setImmediate clearImmediate queueMicrotask structuredClone reportError atob btoa URL " +
+    "URLSearchParams TextEncoder TextDecoder AbortController AbortSignal Blob File FormData " +
+    "Headers Request Response Event EventTarget CustomEvent DOMException WebAssembly " +
+    "ReadableStream WritableStream TransformStream CompressionStream DecompressionStream " +
+    "MessageChannel BroadcastChannel WebSocket navigator process Buffer Deno Bun").split(" "),
+);
+
+function analyse(text: string): Verdict {
   if (/\{\s*\[native code\]\s*\}\s*$/.test(text)) {
     return { refused: "it is native or bound, so its source cannot travel" };
   }
   if (/^class\b/.test(text)) return { refused: "it is a class, which cannot be called as a task" };
   const { parse, analyze, hash } = load();
   let root: Node;
-  let ast: Node;
+  const free = new Set<string>();
   try {
-    ast = parse(`(${text}\n)`, { ecmaVersion: "latest", sourceType: "script", ranges: true });
+    const ast = parse(`(${text}\n)`, { ecmaVersion: "latest", sourceType: "script", ranges: true });
     root = (ast.body as Node[])[0].expression as Node;
+    const { globalScope } = analyze(ast, { ecmaVersion: 2022, sourceType: "script" });
+    for (const ref of globalScope.through) free.add(ref.identifier.name);
   } catch (err) {
     const method = /^(async\s*)?(\*\s*)?(get\s+|set\s+)?[\w$]+\s*\(/.test(text) &&
       !/^(async\s+)?function\b/.test(text);
@@ -186,11 +232,7 @@ function analyse(fn: TaskFn): Verdict {
   if (root.type !== "ArrowFunctionExpression" && root.type !== "FunctionExpression") {
     return { refused: "it is not an arrow function or a function expression" };
   }
-  const free = new Set<string>();
-  for (const ref of analyze(ast, { ecmaVersion: 2022, sourceType: "script" }).globalScope.through) {
-    free.add(ref.identifier.name);
-  }
-  const captured = [...free].filter((name) => !(name in globalThis));
+  const captured = [...free].filter((name) => !GLOBALS.has(name));
   if (root.type === "ArrowFunctionExpression" && usesThis(root)) captured.unshift("this");
   if (captured.length > 0) {
     const list = captured.map((n) => `"${n}"`).join(", ");
@@ -206,10 +248,11 @@ function analyse(fn: TaskFn): Verdict {
 function usesThis(node: Node): boolean {
   if (node.type === "ThisExpression" || node.type === "Super") return true;
   // These have a `this` of their own.
-  if (
-    node.type === "FunctionExpression" || node.type === "FunctionDeclaration" ||
-    node.type === "ClassBody"
-  ) return false;
+  if (node.type === "FunctionExpression" || node.type === "FunctionDeclaration") return false;
+  // So do a class's methods, fields and static blocks, but not its computed keys.
+  if (node.type === "ClassBody") {
+    return (node.body as Node[]).some((m) => m.computed === true && usesThis(m.key as Node));
+  }
   for (const [key, value] of Object.entries(node)) {
     if (key === "type" || value === null || typeof value !== "object") continue;
     const children = Array.isArray(value) ? value : [value];

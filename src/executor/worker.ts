@@ -24,7 +24,7 @@ import { type Backend, setBackend } from "../futures/backend.ts";
 import { setCallbackErrorReporter } from "../futures/callback-errors.ts";
 import { _setWaitHook, Future, ORIGINAL } from "../futures/future.ts";
 import { configureLog, logger } from "../log.ts";
-import { context, setSize, setStarted, storeConst } from "./context.ts";
+import { constFailed, context, setSize, setStarted, storeConst } from "./context.ts";
 import { decodeFailure, encodeFailure } from "./failure.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { BUSY_SLOT, isMainSeq, MAIN_SEQ_BASE } from "./protocol.ts";
@@ -298,8 +298,17 @@ function onCancel(future: Future<unknown>): void {
 
 function settle(future: Future<unknown>, ok: 0 | 1, payload: Uint8Array): void {
   mainCounts?.settled(ok === 1);
-  if (ok) future._resolve(decodeValue(payload));
-  else future._reject(decodeFailure(payload));
+  // A result this peer cannot read (a function it cannot resolve) fails its future, not the
+  // others of the batch.
+  let value: unknown;
+  try {
+    value = ok ? decodeValue(payload) : decodeFailure(payload);
+  } catch (err) {
+    future._reject(err);
+    return;
+  }
+  if (ok) future._resolve(value);
+  else future._reject(value);
 }
 
 /** Start handed tasks in order while a slot is free and the mesh thread has not revoked them. */
@@ -590,8 +599,14 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       drain();
       break;
     case "const":
-      if (m.name.startsWith(SOURCE_PREFIX)) receiveSource(m.name, decodeValue(m.value));
-      else storeConst(m.name, decodeValue(m.value));
+      try {
+        if (m.name.startsWith(SOURCE_PREFIX)) receiveSource(m.name, decodeValue(m.value));
+        else storeConst(m.name, decodeValue(m.value));
+      } catch (err) {
+        // Whoever reads it gets why, rather than waiting for it.
+        log.warn(`Cannot read constant "${m.name}" here: ${(err as Error).message}`);
+        constFailed(m.name, err as Error);
+      }
       break;
     case "constDone": {
       const w = constWaiters.get(m.id);

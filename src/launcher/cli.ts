@@ -241,8 +241,11 @@ export function dashboardAddress(text: string): { host?: string; port: number } 
 function lingerSeconds(text: string | undefined): number | undefined {
   if (text === undefined) return process.stdout.isTTY ? undefined : 0;
   const s = Number(text);
-  if (text.trim() === "" || !Number.isFinite(s) || s < 0) {
-    throw new UsageError(`--dashboard-linger must be a number of seconds >= 0, got "${text}"`);
+  // A timer's limit: 2^31 - 1 ms, 24.8 days.
+  if (text.trim() === "" || !Number.isFinite(s) || s < 0 || s > 2_147_483) {
+    throw new UsageError(
+      `--dashboard-linger must be a number of seconds from 0 to 2147483, got "${text}"`,
+    );
   }
   return s;
 }

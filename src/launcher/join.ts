@@ -121,8 +121,8 @@ export async function joinGrid(options: JoinOptions): Promise<number> {
  * `cli.ts --join -n N`: start `n` more joiners, each `cli.ts` with `args` (the same command
  * without -n), on this runtime. They end with this process: each leaves when its standard
  * input, a pipe from here, closes (see {@link tieToParent}), and a signal to this process is
- * passed on (this process handles its own, see `cli.ts`). `firstLine`, when given, is written to each one's standard input first (the key,
- * for `--secret-file -`).
+ * passed on (this process handles its own, see `cli.ts`). `firstLine`, when given, is written
+ * to each one's standard input first (the key, for `--secret-file -`).
  */
 export function startMoreJoiners(n: number, args: string[], firstLine?: string): void {
   const children: ChildProcess[] = [];
@@ -131,6 +131,9 @@ export function startMoreJoiners(n: number, args: string[], firstLine?: string):
     const child = spawn(cmd, argv, {
       stdio: ["pipe", "inherit", "inherit"],
       env: { ...process.env, SCOOP_JOIN_TIED: "1" },
+      // A group of its own: a Ctrl-C in the terminal reaches this process alone, which passes
+      // it on once (a second signal would make a joiner exit before it says goodbye).
+      detached: true,
     });
     child.stdin!.on("error", () => {});
     if (firstLine !== undefined) child.stdin!.write(firstLine + "\n");

@@ -353,7 +353,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchOutcome> {
     peer.startMain(options.args ?? [], expected);
     const done = await Promise.race([peer.mainDone.promise, early.promise]);
     outcome = done.ok
-      ? { code: 0, value: decodeValue(done.payload) }
+      ? { code: 0, value: readable(done.payload) }
       : { code: 1, error: decodeFailure(done.payload) };
   } catch (err) {
     outcome = { code: err instanceof UsageError ? 2 : 1, error: err };
@@ -389,4 +389,13 @@ async function openDashboard(entry: string, options: ServeOptions): Promise<Dash
   const dashboard = await Dashboard.open(entry, options);
   process.stderr.write(`scoop: dashboard at ${dashboard.url}\n`);
   return dashboard;
+}
+
+/** Main's result, or undefined where this thread cannot read it (a function sent as source). */
+function readable(payload: Uint8Array): unknown {
+  try {
+    return decodeValue(payload);
+  } catch {
+    return undefined;
+  }
 }

@@ -54,6 +54,8 @@ export function handshakeOf(raw: unknown): Handshake | undefined {
     if (typeof m.proto !== "number" || !Number.isSafeInteger(m.proto)) {
       fail("hello.proto must be an integer");
     }
+    // Another version's hello is refused for its version (by the mesh), whatever else it holds.
+    if (m.proto !== PROTOCOL_VERSION) return m as unknown as Hello;
     str(m.app, "hello.app");
     if (typeof m.origin !== "boolean") fail("hello.origin must be a boolean");
     if (!Array.isArray(m.addrs) || m.addrs.length > 64) fail("hello.addrs must be a list");

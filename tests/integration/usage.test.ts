@@ -49,7 +49,7 @@ describe("usage errors: one line each, exit 2", () => {
     [
       "dashboard linger not a number",
       ["--dashboard", "--dashboard-linger", "soon", USAGE],
-      /--dashboard-linger must be a number of seconds >= 0, got "soon"/,
+      /--dashboard-linger must be a number of seconds from 0 to 2147483, got "soon"/,
     ],
   ];
   for (const [name, args, message] of cases) {

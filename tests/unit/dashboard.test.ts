@@ -14,6 +14,7 @@ import { TELEMETRY_MIN_MS } from "../../src/core/dashboard.ts";
 import { readFrame, type TelemetryFrame } from "../../src/dashboard/frame.ts";
 import { DashboardModel, MAX_TREE_NODES, QUIET_MS } from "../../src/dashboard/model.ts";
 import { serveDashboard } from "../../src/dashboard/server.ts";
+import { connect } from "node:net";
 import { MAX_TREE_EDGES, type TreeMessage, TreeRecorder } from "../../src/executor/tree.ts";
 import { dashboardAddress } from "../../src/launcher/cli.ts";
 import { ProtocolError, UsageError } from "../../src/errors.ts";
@@ -255,6 +256,30 @@ describe("the server", () => {
       await expect(busy).rejects.toThrow(
         `Cannot serve the dashboard on 127.0.0.1:${port}: the port is in use`,
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a malformed request target is a 400, a foreign Host a 403; the server goes on", async () => {
+    const server = await serveDashboard(new DashboardModel("app.ts"));
+    const port = Number(new URL(server.url).port);
+    /** The status line of a raw request. */
+    const raw = (target: string, host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        });
+        let got = "";
+        socket.on("data", (d) => got += d);
+        socket.on("end", () => resolve(got.split("\r\n")[0]));
+        socket.on("error", reject);
+      });
+    try {
+      expect(await raw("//[", "127.0.0.1")).toMatch(/^HTTP\/1\.1 400/);
+      expect(await raw("/state", `rebound.example:${port}`)).toMatch(/^HTTP\/1\.1 403/);
+      expect(await raw("/state", `localhost:${port}`)).toMatch(/^HTTP\/1\.1 200/);
+      expect((await fetch(`${server.url}state`)).status).toBe(200);
     } finally {
       await server.close();
     }

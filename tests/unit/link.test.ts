@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Stream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
 import { Link } from "../../src/mesh/link.ts";
+import { handshakeOf, PROTOCOL_VERSION } from "../../src/mesh/frames.ts";
 import type { CoreMessage as Message } from "../../src/core/messages.ts";
 
 /**
@@ -176,5 +177,30 @@ describe("link framing", () => {
     await a.close();
     await until(() => frames.length > 0);
     expect(frames).toEqual([[load(4)]]);
+  });
+});
+
+describe("handshake", () => {
+  const hello = {
+    t: "hello",
+    peer: "12D3KooWabc",
+    grid: "scoop",
+    proto: PROTOCOL_VERSION,
+    app: "hash",
+    origin: false,
+    addrs: [],
+    load: 0,
+    host: "h1",
+    pid: 7,
+  };
+
+  test("a hello of this version is checked whole", () => {
+    expect(handshakeOf(hello)).toEqual(hello);
+    expect(() => handshakeOf({ ...hello, host: 5 })).toThrow(/hello\.host must be a string/);
+  });
+
+  test("a hello of another version passes, to be refused for its version, not as malformed", () => {
+    const old = { t: "hello", peer: "12D3KooWold", grid: "scoop", proto: PROTOCOL_VERSION - 1 };
+    expect(handshakeOf(old)).toEqual(old);
   });
 });

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { callOf, lookup, nameOf, partial } from "../../src/executor/registry.ts";
-import { configureSources, receiveSource, SOURCE_PREFIX } from "../../src/executor/source.ts";
+import { constFailed, getConst } from "../../src/executor/context.ts";
+import {
+  analysisCount,
+  configureSources,
+  receiveSource,
+  SOURCE_PREFIX,
+} from "../../src/executor/source.ts";
 
 /** The message `call` throws (a TypeError), or "accepted". */
 function refusal(call: () => unknown): string {
@@ -128,5 +134,53 @@ describe("functions sent as their source", () => {
     const name = nameOf((x: number) => x * 3);
     receiveSource(name, "(x) => x * 4");
     expect(lookup(name)!(2)).toBe(6);
+  });
+
+  test("a name that is a global only by accident is a capture: the allowed globals are listed", () => {
+    // deno-lint-ignore prefer-const
+    let name = "world"; // a Deno worker has a global `name`: it must not stand in for this one
+    // deno-lint-ignore prefer-const
+    let toString = () => "mine"; // inherited by globalThis from Object.prototype
+    expect(refusal(() => nameOf((x: string) => `${name} ${x}`))).toMatch(/closes over "name"/);
+    expect(refusal(() => nameOf(() => toString()))).toMatch(/closes over "toString"/);
+    const guarded = () => typeof Deno !== "undefined" ? "deno" : typeof Bun !== "undefined";
+    expect(refusal(() => nameOf(guarded))).toBe("accepted");
+  });
+
+  test("a closure made afresh for each submit is analysed once", () => {
+    const before = analysisCount();
+    const names = new Set<string>();
+    for (let i = 0; i < 100; i++) names.add(callOf((x: number) => x * 7, [i])[0]);
+    expect(names.size).toBe(1);
+    expect(analysisCount() - before).toBe(1);
+  });
+
+  test("a source runs in strict mode, as the module it came from", () => {
+    const fn = function () {
+      // @ts-ignore: this is the point
+      return this === undefined;
+    };
+    expect(fn()).toBe(true);
+    expect(lookup(nameOf(fn))!()).toBe(true);
+  });
+
+  test("an arrow whose class uses its enclosing this in a computed key is refused", () => {
+    const obj = {
+      k: "key",
+      make() {
+        return () =>
+          class {
+            [this.k] = 1;
+          };
+      },
+    };
+    expect(refusal(() => nameOf(obj.make()))).toMatch(/closes over "this"/);
+  });
+
+  test("a constant this peer cannot read fails whoever waits for it, now or later", async () => {
+    const waiting = getConst("unreadable");
+    constFailed("unreadable", new Error("no task for a function value"));
+    await expect(waiting).rejects.toThrow(/no task for a function value/);
+    await expect(getConst("unreadable")).rejects.toThrow(/no task for a function value/);
   });
 });

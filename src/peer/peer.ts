@@ -105,6 +105,11 @@ export class Peer {
   #seen = new Map<string, Whereabouts>();
   /** When each refusal was last told of (see REFUSAL_QUIET_MS). */
   #refusals = new Map<string, number>();
+  /**
+   * The job is over here: a handshake cut short by the links closing is no refusal worth a line
+   * (a peer still dialing in as the job ends would read as one with another key).
+   */
+  #ended = false;
 
   private constructor(options: PeerOptions) {
     this.#options = options;
@@ -257,6 +262,7 @@ export class Peer {
 
   /** Tell every peer the job is over. */
   broadcastStop(): void {
+    this.#ended = true;
     this.#handle({ type: "stop" });
   }
 
@@ -524,6 +530,10 @@ export class Peer {
 
   /** A refusal this peer made, in one line unless told of lately. */
   #tellRefusal(line: string): void {
+    if (this.#ended || this.#stopped) {
+      log.debug(`as the job ended: ${line}`);
+      return;
+    }
     const now = Date.now();
     if (now - (this.#refusals.get(line) ?? -Infinity) < REFUSAL_QUIET_MS) return;
     this.#refusals.set(line, now);

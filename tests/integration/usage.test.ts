@@ -75,9 +75,8 @@ describe("mistakes in main fail at submit with a TypeError that says how to fix 
     test(mistake, async () => {
       const r = await run(["-n", "2", USAGE, mistake]);
       expect(r.code).toBe(1);
-      const lines = errorLines(r.stderr);
-      expect(lines.length).toBe(1);
-      expect(lines[0]).toMatch(message);
+      // The lines themselves, so that a failure shows what else was said.
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(message)]);
       expect(await noneLeft(r.tag)).toEqual([]);
     }, TIMEOUT);
   }

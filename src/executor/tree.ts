@@ -41,11 +41,6 @@ export class TreeRecorder {
 
   constructor(private readonly post: (m: TreeMessage) => void) {}
 
-  /** Whether starts are still recorded (callers skip naming the task when not). */
-  get recordsRuns(): boolean {
-    return this.#runsLeft > 0;
-  }
-
   /** `parent` submitted task `seq` of this peer, named `name`. */
   submitted(parent: string, seq: number, name: string): void {
     if (this.#edgesLeft > 0) {
